@@ -1,0 +1,39 @@
+# pdestream: the two commands are `make demo` and `make test`; both install the
+# dependencies (Debian packages), configure, build and run.
+#
+#   make demo    generate a small heat2d dataset on 2 ranks and export it to ParaView
+#   make test    the whole test suite (ctest: unit, mpi and slow labels)
+#   make bench   benchmark tables (see bench/)
+#   make deps | configure | build | clean
+
+BUILD_DIR ?= build
+JOBS ?= 2
+CTEST_ARGS ?=
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_rmaps_base_oversubscribe := 1
+MPIEXEC ?= mpiexec --bind-to none
+PDESTREAM := $(BUILD_DIR)/bin/pdestream
+
+.PHONY: deps configure build test demo bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset release -DCMAKE_BUILD_TYPE=Release >/dev/null || cmake --preset release
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+demo: build
+	@bash scripts/demo.sh $(PDESTREAM)
+
+bench: build
+	@bash bench/heat2d.sh $(BUILD_DIR)/bin/bench_heat2d
+
+clean:
+	@rm -rf $(BUILD_DIR)

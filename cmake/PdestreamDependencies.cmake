@@ -1,0 +1,32 @@
+# Every external dependency is found here, the standard way, so module CMakeLists
+# only name imported targets. All of them are Debian packages (scripts/install-deps.sh).
+
+find_package(MPI REQUIRED COMPONENTS C CXX)
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PETSC REQUIRED IMPORTED_TARGET PETSc>=3.18)
+
+# Parallel HDF5: collective hyperslab writes need the MPI-IO driver.
+set(HDF5_PREFER_PARALLEL TRUE)
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT HDF5_IS_PARALLEL)
+  message(FATAL_ERROR
+    "pdestream needs parallel HDF5 (MPI-IO), but the HDF5 found at "
+    "'${HDF5_INCLUDE_DIRS}' is serial. Install libhdf5-openmpi-dev "
+    "(scripts/install-deps.sh) or point HDF5_ROOT at a parallel build.")
+endif()
+
+find_package(VTK 9 REQUIRED COMPONENTS CommonCore CommonDataModel CommonMisc IOXML IOXMLParser IOImage ImagingCore)
+
+# Torch's CMake config probes for CUDA and warns about kineto; both are irrelevant on CPU.
+find_package(Torch REQUIRED)
+
+find_package(GTest REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(toml11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(benchmark QUIET)
+
+find_program(MPIEXEC_EXECUTABLE_FOUND NAMES mpiexec mpirun REQUIRED)
+find_program(PYTHON3_DEBIAN /usr/bin/python3)

@@ -1,0 +1,85 @@
+#include "solvers/solver.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "core/error.hpp"
+#include "solvers/heat2d.hpp"
+
+namespace pdestream::solvers {
+
+std::vector<double> Solver::output_times() const {
+  std::vector<double> t(num_outputs() + 1);
+  for (int k = 0; k <= num_outputs(); ++k) t[k] = k * output_interval();
+  return t;
+}
+
+namespace {
+
+struct Entry {
+  std::string description;
+  SolverFactory factory;
+};
+
+// Built-ins are registered explicitly here, not by static initialisers, which a static
+// library link would silently drop.
+std::map<std::string, Entry>& registry() {
+  static std::map<std::string, Entry> r = {
+      {"heat2d",
+       {"2D heat equation u_t = alpha (u_xx + u_yy), Dirichlet sides, BE/CN on DMDA",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<Heat2d>(Heat2dOptions::from_section(s), comm);
+        }}},
+  };
+  return r;
+}
+
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+void register_solver(const std::string& name, const std::string& description, SolverFactory factory) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  PDS_CHECK(!name.empty() && factory, "register_solver needs a name and a factory");
+  PDS_CHECK(!registry().count(name), "a solver named '" << name << "' is already registered");
+  registry()[name] = Entry{description, std::move(factory)};
+}
+
+std::vector<SolverInfo> registered_solvers() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  std::vector<SolverInfo> out;
+  for (const auto& [name, e] : registry()) out.push_back({name, e.description});
+  return out;
+}
+
+std::unique_ptr<Solver> make_solver(const std::string& name, const Config& config, MPI_Comm comm) {
+  SectionReader section(config, "solver");
+  std::string chosen = name;
+  if (chosen.empty()) {
+    chosen = section.get_string("name");
+  } else if (section.has("name")) {
+    const std::string in_file = section.get_string("name");
+    PDS_CHECK(in_file == chosen, section.where("name") << ": config is for solver '" << in_file
+                                                       << "' but '" << chosen << "' was requested");
+  }
+  section.accept("name");
+  SolverFactory factory;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    auto it = registry().find(chosen);
+    if (it == registry().end()) {
+      std::string names;
+      for (const auto& [n, e] : registry()) names += (names.empty() ? "" : ", ") + n;
+      PDS_FAIL("unknown solver '" << chosen << "'; expected one of: " << names);
+    }
+    factory = it->second.factory;
+  }
+  auto solver = factory(section, comm);
+  section.finish();
+  return solver;
+}
+
+}  // namespace pdestream::solvers

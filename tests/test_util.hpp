@@ -1,0 +1,20 @@
+#pragma once
+// Helpers shared by the test suites.
+#include <mpi.h>
+
+#include <string>
+
+namespace pdestream::testing {
+
+// A fresh directory under the test's working directory (build tree), identical on every
+// rank of `comm` (rank 0 creates it and broadcasts the name).
+std::string scratch_dir(const std::string& name, MPI_Comm comm);
+
+// Absolute path of a file in the source tree (e.g. "configs/heat2d.toml").
+std::string source_path(const std::string& relative);
+
+// Write a text file (overwriting).
+void write_text(const std::string& path, const std::string& text);
+std::string read_text(const std::string& path);
+
+}  // namespace pdestream::testing
