@@ -3,6 +3,7 @@
 // Sample runs:
 //   pdestream info
 //   mpirun -np 2 pdestream info
+//   pdestream info --config configs/heat2d.toml --set solver.nx=128   # + the merged config
 
 #include <ATen/Parallel.h>
 #include <petscsys.h>
@@ -55,7 +56,9 @@ std::string mpi_version() {
 
 SubcommandRegistration add_info(CLI::App& root) {
   auto* cmd = root.add_subcommand("info", "Print versions, build type, BLAS, threads and MPI size");
-  return {cmd, [](MPI_Comm world) {
+  auto config = std::make_shared<ConfigOptions>();
+  config->add_to(*cmd, false);
+  return {cmd, [config](MPI_Comm world) {
             int size = comm_size(world), level = 0;
             MPI_Query_thread(&level);
             char petsc[256];
@@ -75,6 +78,17 @@ SubcommandRegistration add_info(CLI::App& root) {
                << "  solvers ";
             for (const auto& s : solvers::registered_solvers()) os << " " << s.name;
             print0(world, os.str());
+            if (!config->path.empty() || !config->sets.empty()) {
+              // What a job would see: the file plus overrides, validated like simulate does.
+              Config merged;
+              collective_try(world, [&] {
+                merged = config->load();
+                read_sampling_options(merged);
+                read_output_options(merged, "info");
+                if (merged.has_section("solver")) solvers::make_solver("", merged, MPI_COMM_SELF);
+              });
+              print0(world, "\n# merged configuration (" + merged.source() + ")\n" + merged.to_toml());
+            }
           }};
 }
 
