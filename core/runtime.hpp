@@ -56,9 +56,9 @@ namespace pdestream {
 
 // An error every rank of a communicator agreed on (see agree_on_error): main prints it once
 // on rank 0 and every rank exits non-zero without MPI_Abort.
-class CollectiveError : public std::runtime_error {
+class CollectiveError : public Error {
  public:
-  explicit CollectiveError(const std::string& message) : std::runtime_error(message) {}
+  explicit CollectiveError(const std::string& message) : Error(message) {}
 };
 
 // Collective: if any rank passes a non-empty message, every rank throws CollectiveError

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/runtime.hpp"
 
 namespace pdestream::io {
 
@@ -98,24 +99,6 @@ Hid plist(hid_t id) { return Hid(id, H5Pclose); }
 Hid dtype(hid_t id) { return Hid(id, H5Tclose); }
 Hid attr(hid_t id) { return Hid(id, H5Aclose); }
 
-// See paraview.cpp: collective error agreement, all ranks throw the first failing rank's
-// message.
-void agree(MPI_Comm comm, const std::string& local_error) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int mine = local_error.empty() ? size : rank;
-  int first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return;
-  std::string msg = local_error;
-  int n = static_cast<int>(msg.size());
-  MPI_Bcast(&n, 1, MPI_INT, first, comm);
-  msg.resize(n);
-  MPI_Bcast(msg.data(), n, MPI_CHAR, first, comm);
-  if (size > 1 && rank != first) msg += " (on rank " + std::to_string(first) + ")";
-  PDS_FAIL(msg);
-}
 
 void bcast_string(std::string& s, MPI_Comm comm) {
   unsigned long long n = s.size();
@@ -306,7 +289,7 @@ struct DatasetWriter::Impl {
     H5Pset_dxpl_mpio(dx, H5FD_MPIO_COLLECTIVE);
     static const double dummy = 0.0;
     herr_t rc = H5Dwrite(ds, memtype, ms, fs, dx, buf ? buf : &dummy);
-    agree(comm, rc < 0 ? "cannot write '" + std::string(what) + "' to '" + path + "'" +
+    agree_on_error(comm, rc < 0 ? "cannot write '" + std::string(what) + "' to '" + path + "'" +
                              hdf5_reason()
                        : std::string());
   }
@@ -346,7 +329,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
   } catch (const Error& e) {
     err = e.message();
   }
-  agree(comm, err);
+  agree_on_error(comm, err);
   long long shape[8] = {L.grid.dim, L.grid.shape[0], L.grid.shape[1], L.grid.shape[2],
                         L.num_samples, static_cast<long long>(L.times.size()),
                         static_cast<long long>(L.channels.size()),
@@ -372,7 +355,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
             "cannot set up MPI-IO for '" << path << "'" << hdf5_reason());
   H5Pset_coll_metadata_write(fapl, 1);  // metadata written collectively (scales better)
   m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
-  agree(comm, m.file.valid() ? std::string()
+  agree_on_error(comm, m.file.valid() ? std::string()
                              : "cannot create HDF5 dataset '" + path + "'" + hdf5_reason());
 
   // tensor: float32, one chunk per frame (split along x if a frame exceeds 1 GiB).
@@ -393,7 +376,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
   m.tensor = dset(H5Dcreate2(m.file, "tensor", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl,
                              H5P_DEFAULT));
-  agree(comm, m.tensor.valid() ? std::string()
+  agree_on_error(comm, m.tensor.valid() ? std::string()
                                : "cannot create 'tensor' in '" + path + "'" + hdf5_reason());
 
   for (int a = 0; a < L.grid.dim; ++a) m.write_coordinate(kAxisNames[a], L.grid.coordinates(a));
@@ -404,7 +387,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
     Hid psp = space(H5Screate_simple(2, pd, nullptr));
     m.params = dset(H5Dcreate2(m.file, "params", H5T_IEEE_F64LE, psp, H5P_DEFAULT, H5P_DEFAULT,
                                H5P_DEFAULT));
-    agree(comm, m.params.valid() ? std::string()
+    agree_on_error(comm, m.params.valid() ? std::string()
                                  : "cannot create 'params' in '" + path + "'" + hdf5_reason());
     write_string_attr(m.params, "param_names", L.param_names, false, path);
   }
@@ -452,7 +435,7 @@ void DatasetWriter::write_frame(int sample, int time_index, const Field* block) 
       err << "HDF5 dataset '" << m.path << "': block holds " << block->size()
           << " values, expected " << block->box().num_points() * C;
   }
-  agree(m.comm, err.str());
+  agree_on_error(m.comm, err.str());
 
   Hid fs = space(H5Dget_space(m.tensor));
   Hid ms;
@@ -487,7 +470,7 @@ void DatasetWriter::write_frame(int sample, int time_index, const Field* block) 
        << "'" << hdf5_reason();
     werr = os.str();
   }
-  agree(m.comm, werr);
+  agree_on_error(m.comm, werr);
 }
 
 void DatasetWriter::write_params(const std::vector<std::vector<double>>& params) {
@@ -514,7 +497,7 @@ void DatasetWriter::write_params(const std::vector<std::vector<double>>& params)
         flat.insert(flat.end(), params[s].begin(), params[s].end());
       }
   }
-  agree(m.comm, err.str());
+  agree_on_error(m.comm, err.str());
   if (P == 0) return;
   m.write_whole(m.params, H5T_NATIVE_DOUBLE, flat.empty() ? nullptr : flat.data(), "params");
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/runtime.hpp"
 
 namespace pdestream::io {
 
@@ -25,25 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Every rank passes its own error message (empty when fine). If any rank failed, all ranks
-// throw the message of the lowest failing rank, so a collective operation never leaves some
-// ranks waiting for the others.
-void agree(MPI_Comm comm, const std::string& local_error) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  int mine = local_error.empty() ? size : rank;
-  int first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return;
-  std::string msg = local_error;
-  int n = static_cast<int>(msg.size());
-  MPI_Bcast(&n, 1, MPI_INT, first, comm);
-  msg.resize(n);
-  MPI_Bcast(msg.data(), n, MPI_CHAR, first, comm);
-  if (size > 1 && rank != first) msg += " (on rank " + std::to_string(first) + ")";
-  PDS_FAIL(msg);
-}
 
 // Shortest decimal text that reads back as the same double.
 std::string num(double v) {
@@ -203,7 +185,7 @@ void ParaViewWriter::Impl::check_channels(const Field& local) const {
           std::to_string(local.size()) + " values, expected points x channels = " +
           std::to_string(local.box().num_points() * local.channels().size());
   }
-  agree(comm, err);
+  agree_on_error(comm, err);
 }
 
 // The local block plus the upper point layers owned by other ranks.
@@ -349,7 +331,7 @@ ParaViewWriter::ParaViewWriter(std::string dir, std::string name, const Grid& gr
       err = "ParaView writer: cannot create output directory '" + m.dir.string() + "'" +
             (ec ? ": " + ec.message() : std::string());
   }
-  agree(comm, err);
+  agree_on_error(comm, err);
 }
 
 ParaViewWriter::~ParaViewWriter() = default;
@@ -383,7 +365,7 @@ void ParaViewWriter::write(const Field& local, double time) {
 
   if (m.size == 1) {
     file = frame + ".vti";
-    agree(m.comm, m.write_vti(local, m.dir / file));
+    agree_on_error(m.comm, m.write_vti(local, m.dir / file));
   } else {
     Field ext = m.exchange(local, boxes);
     const fs::path sub = m.dir / frame;
@@ -395,13 +377,13 @@ void ParaViewWriter::write(const Field& local, double time) {
         err = "ParaView writer: cannot create directory '" + sub.string() + "'" +
               (ec ? ": " + ec.message() : std::string());
     }
-    agree(m.comm, err);
+    agree_on_error(m.comm, err);
     if (!ext.box().empty())
       err = m.write_vti(ext, sub / (frame + "_p" + std::to_string(m.rank) + ".vti"));
-    agree(m.comm, err);
+    agree_on_error(m.comm, err);
     file = frame + ".pvti";
     if (m.rank == 0) err = write_atomically(m.dir / file, m.pvti_text(boxes, local.channels(), frame));
-    agree(m.comm, err);
+    agree_on_error(m.comm, err);
   }
 
   m.entries.emplace_back(time, file);
@@ -409,7 +391,7 @@ void ParaViewWriter::write(const Field& local, double time) {
   if (m.rank == 0) err = write_atomically(m.pvd, m.pvd_text());
   if (!err.empty()) err = "ParaView writer: " + err;
   try {
-    agree(m.comm, err);
+    agree_on_error(m.comm, err);
   } catch (...) {
     m.entries.pop_back();
     throw;

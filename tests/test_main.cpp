@@ -2,10 +2,31 @@
 // by rank 0 only, and a non-zero exit on any rank whose tests failed (mpiexec propagates it).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "core/runtime.hpp"
+
+namespace {
+
+// Ranks other than 0 print only their failures, tagged with the rank, so a failure that
+// happens on rank 1 alone is still visible in the ctest log.
+class FailurePrinter : public ::testing::EmptyTestEventListener {
+ public:
+  explicit FailurePrinter(int rank) : rank_(rank) {}
+  void OnTestPartResult(const ::testing::TestPartResult& r) override {
+    if (!r.failed()) return;
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::fprintf(stderr, "[rank %d] %s.%s failed at %s:%d\n%s\n", rank_, info ? info->test_suite_name() : "?",
+                 info ? info->name() : "?", r.file_name() ? r.file_name() : "?", r.line_number(), r.summary());
+  }
+
+ private:
+  int rank_;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
@@ -16,6 +37,7 @@ int main(int argc, char** argv) {
   if (runtime.rank() != 0) {
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
+    listeners.Append(new FailurePrinter(runtime.rank()));
   }
   int result = RUN_ALL_TESTS();
   // A failure on any rank fails every rank, so the exit status never depends on which

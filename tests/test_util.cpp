@@ -18,6 +18,13 @@ std::string scratch_dir(const std::string& name, MPI_Comm comm) {
   if (rank == 0) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "none";
+    // A communicator smaller than the world (e.g. MPI_COMM_SELF on 2 ranks) gets a
+    // directory per world rank, so its rank 0s do not race on the same path.
+    int world_rank = 0, world_size = 1, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    MPI_Comm_size(comm, &size);
+    if (size < world_size) test += ".r" + std::to_string(world_rank);
     fs::path p = fs::current_path() / "scratch" / (test + "." + name);
     fs::remove_all(p);
     fs::create_directories(p);

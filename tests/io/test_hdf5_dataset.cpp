@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/runtime.hpp"
 #include "core/grid.hpp"
 #include "tests/test_util.hpp"
 
@@ -23,16 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-int comm_rank(MPI_Comm c) {
-  int r = 0;
-  MPI_Comm_rank(c, &r);
-  return r;
-}
-int comm_size(MPI_Comm c) {
-  int s = 1;
-  MPI_Comm_size(c, &s);
-  return s;
-}
 
 // Block `part` of `parts` along `axis`, uneven sizes allowed.
 Box split(const Grid& g, int axis, int part, int parts) {

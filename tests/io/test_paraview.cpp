@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/runtime.hpp"
 #include "core/grid.hpp"
 #include "tests/test_util.hpp"
 
@@ -28,16 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-int comm_rank(MPI_Comm c) {
-  int r = 0;
-  MPI_Comm_rank(c, &r);
-  return r;
-}
-int comm_size(MPI_Comm c) {
-  int s = 1;
-  MPI_Comm_size(c, &s);
-  return s;
-}
 
 // Rank `rank`'s block of a split of the grid into procs[0] x procs[1] x procs[2] blocks
 // (ranks numbered x slowest), with uneven block sizes when the axis does not divide.
