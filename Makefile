@@ -34,6 +34,8 @@ demo: build
 
 bench: build
 	@bash bench/heat2d.sh $(BUILD_DIR)/bin/bench_heat2d
+	@bash bench/solvers.sh $(BUILD_DIR)/bin/bench_solvers
+	@bash bench/relax.sh $(BUILD_DIR)/bin/bench_relax
 
 clean:
 	@rm -rf $(BUILD_DIR)

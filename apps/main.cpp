@@ -6,6 +6,7 @@
 //   mpirun -np 2 pdestream simulate heat2d --config configs/heat2d.toml -ksp_type cg -pc_type gamg
 //   mpirun -np 2 pdestream generate --config configs/heat2d.toml --samples 8 --out runs/heat2d.h5
 //   pdestream export --hdf5 runs/heat2d.h5 --sample 0 --paraview runs/heat2d-sample0
+//   pdestream poisson --sequence heat2d --steps 1000 --omega bandit:tsallis
 //
 // PETSc options (-ksp_type, -pc_type, -ksp_monitor, -log_view, ...) pass through untouched.
 // Errors print one line and exit non-zero.
@@ -19,6 +20,7 @@
 #include "apps/cli.hpp"
 #include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "linear_systems/relaxation_tuner.hpp"
 
 namespace {
 
@@ -41,6 +43,11 @@ int main(int argc, char** argv) {
   }
   const MPI_Comm world = runtime->comm();
   const bool root = runtime->rank() == 0;
+  // -pc_type sor -pc_sor_omega_bandit tsallis on any KSP of any subcommand.
+  if (linear_systems::register_sor_bandit()) {
+    if (root) std::fprintf(stderr, "pdestream: error: registering the SOR omega bandit with PETSc failed\n");
+    return 1;
+  }
 
   CLI::App app{"pdestream: MPI-parallel PDE solvers streaming into neural surrogate trainers.\n"
                "PETSc options (-ksp_type cg, -log_view, ...) pass through to PETSc."};
@@ -52,7 +59,8 @@ int main(int argc, char** argv) {
   });
   app.set_version_flag("--version", std::string("pdestream ") + PDESTREAM_VERSION);
   std::vector<apps::SubcommandRegistration> commands = {
-      apps::add_info(app), apps::add_simulate(app), apps::add_generate(app), apps::add_export(app)};
+      apps::add_info(app), apps::add_simulate(app), apps::add_generate(app), apps::add_export(app),
+      apps::add_poisson(app), apps::add_train(app)};
 
   std::vector<char*> cli_argv;
   for (auto& s : split.ours) cli_argv.push_back(s.data());

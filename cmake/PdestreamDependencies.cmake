@@ -30,3 +30,17 @@ find_package(benchmark QUIET)
 
 find_program(MPIEXEC_EXECUTABLE_FOUND NAMES mpiexec mpirun REQUIRED)
 find_program(PYTHON3_DEBIAN /usr/bin/python3)
+
+# FFTW 3 (double) for the pseudo-spectral solvers, and its MPI library for ns2d's slab
+# decomposition (libfftw3-dev, libfftw3-mpi-dev; fftw3-mpi ships no pkg-config file).
+pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3>=3.3)
+find_library(FFTW3_MPI_LIBRARY NAMES fftw3_mpi HINTS ${FFTW3_LIBRARY_DIRS})
+find_path(FFTW3_MPI_INCLUDE_DIR NAMES fftw3-mpi.h HINTS ${FFTW3_INCLUDE_DIRS})
+if(NOT FFTW3_MPI_LIBRARY OR NOT FFTW3_MPI_INCLUDE_DIR)
+  message(FATAL_ERROR "pdestream needs FFTW's MPI library (libfftw3_mpi, fftw3-mpi.h) for ns2d; "
+    "install libfftw3-mpi-dev (scripts/install-deps.sh)")
+endif()
+add_library(pdestream_fftw3_mpi INTERFACE IMPORTED)
+target_link_libraries(pdestream_fftw3_mpi INTERFACE ${FFTW3_MPI_LIBRARY} PkgConfig::FFTW3 MPI::MPI_C)
+target_include_directories(pdestream_fftw3_mpi INTERFACE ${FFTW3_MPI_INCLUDE_DIR})
+add_library(FFTW3::mpi ALIAS pdestream_fftw3_mpi)

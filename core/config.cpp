@@ -180,10 +180,19 @@ const std::string& Config::source() const { return impl_->source; }
 
 std::string Config::to_toml() const {
   std::ostringstream os;
-  // Top-level keys are all tables; write each as its own [section].
-  for (const auto& [name, value] : impl_->root.as_table()) {
-    TomlValue wrapper(toml::table{{name, value}});
-    os << toml::format(wrapper) << "\n";
+  // One [section] per top-level table and one `key = value` line per entry: stable,
+  // diff-able output (toml11 alone would inline short tables).
+  for (const auto& [name, section] : impl_->root.as_table()) {
+    os << "[" << name << "]\n";
+    for (const auto& [key, value] : section.as_table()) {
+      std::string text = toml::format(value, 0);
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      });
+      os << (bare ? key : "\"" + key + "\"") << " = " << text << "\n";
+    }
+    os << "\n";
   }
   return os.str();
 }

@@ -16,6 +16,10 @@ Heat2dOptions Heat2dOptions::from_section(SectionReader& s) {
   o.steps_per_output = static_cast<int>(s.get_int("steps_per_output", o.steps_per_output, 1, 1 << 24));
   o.rtol = s.get_double("rtol", o.rtol, 1e-16, 0.5);
   o.options_prefix = s.get_string("options_prefix", o.options_prefix);
+  o.diffusivity = s.get_string("diffusivity", o.diffusivity, {"constant", "paper"});
+  o.source = s.get_string("source", o.source, {"none", "moving"});
+  o.source_amplitude = s.get_double("source_amplitude", o.source_amplitude);
+  o.source_width = s.get_double("source_width", o.source_width, 1e-6, 1e6);
   o.defaults["alpha"] = s.get_double("alpha", o.defaults["alpha"], 0.0);
   for (const char* key : {"t_init", "t_left", "t_right", "t_bottom", "t_top"})
     o.defaults[key] = s.get_double(key, o.defaults[key]);
@@ -49,9 +53,10 @@ PetscErrorCode create_objects(MPI_Comm comm, const Heat2dOptions& o, double rtol
   PetscFunctionReturn(0);
 }
 
-// A = I - theta dt alpha L_h on interior points, identity on boundary points. Dirichlet
+// A = d I - theta dt alpha L_h on interior points, d I on boundary points. Dirichlet
 // neighbours are not coupled (their values go to the right-hand side), keeping A symmetric.
-PetscErrorCode assemble(DM da, Mat A, double c) {
+// d = 0 gives -c L_h with explicit zeros on the boundary diagonal, so it shares A's pattern.
+PetscErrorCode assemble(DM da, Mat A, double c, double d = 1.0) {
   DMDALocalInfo info;
   PetscFunctionBeginUser;
   PetscCall(DMDAGetLocalInfo(da, &info));
@@ -63,15 +68,15 @@ PetscErrorCode assemble(DM da, Mat A, double c) {
       row.i = i;
       row.j = j;
       if (i == 0 || j == 0 || i == info.mx - 1 || j == info.my - 1) {
-        PetscScalar one = 1.0;
-        PetscCall(MatSetValuesStencil(A, 1, &row, 1, &row, &one, INSERT_VALUES));
+        PetscScalar diag = d;
+        PetscCall(MatSetValuesStencil(A, 1, &row, 1, &row, &diag, INSERT_VALUES));
         continue;
       }
       MatStencil cols[5];
       PetscScalar vals[5];
       PetscInt n = 0;
       cols[n] = row;
-      vals[n++] = 1.0 + 2.0 * cx + 2.0 * cy;
+      vals[n++] = d + 2.0 * cx + 2.0 * cy;
       const PetscInt di[4] = {-1, 1, 0, 0}, dj[4] = {0, 0, -1, 1};
       const PetscReal w[4] = {cx, cx, cy, cy};
       for (int k = 0; k < 4; ++k) {
@@ -101,9 +106,26 @@ Heat2d::Heat2d(const Heat2dOptions& options, MPI_Comm comm) : options_(options),
   PDS_CHECK(options_.dt > 0, "heat2d needs dt > 0, got " << options_.dt);
   PDS_CHECK(options_.scheme == "be" || options_.scheme == "cn",
             "heat2d scheme must be be or cn, got '" << options_.scheme << "'");
+  PDS_CHECK(options_.diffusivity == "constant" || options_.diffusivity == "paper",
+            "heat2d diffusivity must be constant or paper, got '" << options_.diffusivity << "'");
+  PDS_CHECK(options_.source == "none" || options_.source == "moving",
+            "heat2d source must be none or moving, got '" << options_.source << "'");
+  PDS_CHECK(options_.source_width > 0, "heat2d needs source_width > 0, got " << options_.source_width);
   theta_ = options_.scheme == "be" ? 1.0 : 0.5;
+  varying_ = options_.diffusivity != "constant";
   grid_ = Grid::make_2d(options_.nx, options_.ny);
   PDS_PETSC(create_objects(comm_, options_, options_.rtol, &da_, &A_, &ksp_, &u_, &b_, &u_local_));
+  if (varying_) {
+    PDS_PETSC(DMCreateMatrix(da_, &minus_laplacian_));
+    PDS_PETSC(assemble(da_, minus_laplacian_, 1.0, 0.0));
+  }
+  if (options_.source == "moving") {
+    const double amplitude = options_.source_amplitude, w2 = 2.0 * options_.source_width * options_.source_width;
+    source_ = [amplitude, w2](double x, double y, double t) {
+      const double x0 = 0.5 + 0.25 * std::cos(2.0 * M_PI * t), y0 = 0.5 + 0.25 * std::sin(2.0 * M_PI * t);
+      return amplitude * std::exp(-((x - x0) * (x - x0) + (y - y0) * (y - y0)) / w2);
+    };
+  }
   DMDALocalInfo info;
   PDS_PETSC(DMDAGetLocalInfo(da_, &info));
   box_.lo = {info.xs, info.ys, 0};
@@ -117,6 +139,7 @@ Heat2d::~Heat2d() {
   // Destructors must not throw: PETSc errors here are ignored deliberately.
   KSPDestroy(&ksp_);
   MatDestroy(&A_);
+  MatDestroy(&minus_laplacian_);
   VecDestroy(&u_);
   VecDestroy(&b_);
   VecDestroy(&u_local_);
@@ -138,7 +161,10 @@ void Heat2d::reset(const Parameters& params) {
   }
   PDS_CHECK(next["alpha"] >= 0, "heat2d parameter alpha must be >= 0, got " << next["alpha"]);
   params_ = next;
-  if (params_["alpha"] != old_alpha) assemble_operator();
+  if (varying_)
+    assembled_c_ = -1.0;  // rebuilt at the first step, from c(dt)
+  else if (params_["alpha"] != old_alpha)
+    assemble_operator();
 
   time_ = 0.0;
   output_index_ = 0;
@@ -165,6 +191,37 @@ void Heat2d::assemble_operator() {
   PDS_PETSC(KSPSetOperators(ksp_, A_, A_));
 }
 
+void Heat2d::assemble_operator_at(double c) {
+  PDS_PETSC(MatCopy(minus_laplacian_, A_, SAME_NONZERO_PATTERN));
+  PDS_PETSC(MatScale(A_, theta_ * options_.dt * c));
+  PDS_PETSC(MatShift(A_, 1.0));
+  PDS_PETSC(MatSetOption(A_, MAT_SYMMETRIC, PETSC_TRUE));
+  PDS_PETSC(KSPSetOperators(ksp_, A_, A_));
+  assembled_c_ = c;
+}
+
+double Heat2d::diffusivity(double t) const {
+  const double alpha = params_.at("alpha");
+  if (!varying_) return alpha;
+  const double s = std::sin(2.0 * M_PI * t);
+  return alpha * std::max(0.1 * s, -10.0 * s);
+}
+
+// The method is composed on the PC by linear_systems' omega bandit; any other PC lacks it
+// and this is a no-op. Its range tells a contextual learner what "large" means.
+void Heat2d::offer_bandit_context(double c) {
+  PC pc = nullptr;
+  PDS_PETSC(KSPGetPC(ksp_, &pc));
+  PetscErrorCode (*set_context)(PC, PetscReal) = nullptr;
+  PDS_PETSC(PetscObjectQueryFunction((PetscObject)pc, "PCSORSetOmegaBanditContext_C", &set_context));
+  if (!set_context) return;
+  PetscErrorCode (*set_range)(PC, PetscReal, PetscReal) = nullptr;
+  PDS_PETSC(PetscObjectQueryFunction((PetscObject)pc, "PCSORSetOmegaBanditContextRange_C", &set_range));
+  const double alpha = params_.at("alpha");
+  if (set_range) PDS_PETSC(set_range(pc, varying_ ? 0.0 : alpha, varying_ ? 10.0 * alpha : alpha));
+  PDS_PETSC(set_context(pc, c));
+}
+
 double Heat2d::boundary_value(int i, int j, double t) const {
   if (boundary_) return boundary_(grid_.coordinate(0, i), grid_.coordinate(1, j), t);
   const int nx = options_.nx, ny = options_.ny;
@@ -177,15 +234,15 @@ double Heat2d::boundary_value(int i, int j, double t) const {
   return count ? sum / count : 0.0;
 }
 
-// b = u^n + (1-theta) dt alpha L_h u^n + dt [theta f^{n+1} + (1-theta) f^n]
-//     + theta dt alpha (Dirichlet neighbours at t^{n+1}) / h^2      on interior points
+// b = u^n + (1-theta) dt c^n L_h u^n + dt [theta f^{n+1} + (1-theta) f^n]
+//     + theta dt c^{n+1} (Dirichlet neighbours at t^{n+1}) / h^2    on interior points
 // b = g(t^{n+1})                                                    on boundary points
-void Heat2d::build_rhs(double t_old, double t_new) {
+void Heat2d::build_rhs(double t_old, double t_new, double c_old, double c_new) {
   const int nx = options_.nx, ny = options_.ny;
   const double hx = grid_.spacing(0), hy = grid_.spacing(1);
-  const double dt = options_.dt, alpha = params_.at("alpha");
-  const double ex = (1.0 - theta_) * dt * alpha / (hx * hx), ey = (1.0 - theta_) * dt * alpha / (hy * hy);
-  const double ix = theta_ * dt * alpha / (hx * hx), iy = theta_ * dt * alpha / (hy * hy);
+  const double dt = options_.dt;
+  const double ex = (1.0 - theta_) * dt * c_old / (hx * hx), ey = (1.0 - theta_) * dt * c_old / (hy * hy);
+  const double ix = theta_ * dt * c_new / (hx * hx), iy = theta_ * dt * c_new / (hy * hy);
   PDS_PETSC(DMGlobalToLocalBegin(da_, u_, INSERT_VALUES, u_local_));
   PDS_PETSC(DMGlobalToLocalEnd(da_, u_, INSERT_VALUES, u_local_));
   const PetscScalar** u;
@@ -220,7 +277,10 @@ void Heat2d::advance() {
   for (int s = 0; s < options_.steps_per_output; ++s) {
     // Time from the step count, not by accumulation, so every rank count agrees exactly.
     const double t_old = steps_ * options_.dt, t_new = (steps_ + 1) * options_.dt;
-    build_rhs(t_old, t_new);
+    const double c_old = diffusivity(t_old), c_new = diffusivity(t_new);
+    if (varying_ && c_new != assembled_c_) assemble_operator_at(c_new);
+    build_rhs(t_old, t_new, c_old, c_new);
+    offer_bandit_context(c_new);
     PDS_PETSC(KSPSolve(ksp_, b_, u_));
     KSPConvergedReason reason;
     PetscInt its = 0;

@@ -8,6 +8,16 @@
 //
 // Sampled parameters (the online-training paper's use case): alpha, t_init, t_left,
 // t_right, t_bottom, t_top. Corner points take the mean of their two sides.
+//
+// Non-stationary variant (the "Learning to Relax" experiment, off by default):
+//   diffusivity = "paper":  u_t = c(t) lap u + f with c(t) = alpha max(0.1 sin 2 pi t, -10 sin 2 pi t)
+//   source = "moving":      f = A exp(-|x - x0(t)|^2 / (2 w^2)), x0(t) circling the centre
+//                           with radius 1/4 once per unit time
+// The operator then changes every step and is rebuilt as I + theta dt c(t) (-L_h) from a
+// stored -L_h (a copy, a scale and a diagonal shift; the constant path is untouched).
+// Before every solve heat2d offers c(t_new) as context to an omega bandit on its PC (see
+// linear_systems/relaxation_tuner.hpp) through a composed PETSc method, so it needs no link to
+// linear_systems: -pc_type sor -pc_sor_omega_bandit chebcb just works.
 
 #include <petscdmda.h>
 #include <petscksp.h>
@@ -29,6 +39,10 @@ struct Heat2dOptions {
   int steps_per_output = 5;   // time steps per output interval
   double rtol = 1e-12;        // KSP default, tight enough for rank-count independence; -ksp_rtol overrides
   std::string options_prefix; // PETSc options prefix of the KSP
+  std::string diffusivity = "constant";  // "constant" | "paper"
+  std::string source = "none";           // "none" | "moving"
+  double source_amplitude = 10.0;
+  double source_width = 0.1;
   Parameters defaults = {{"alpha", 1.0},   {"t_init", 0.0}, {"t_left", 0.0},
                          {"t_right", 0.0}, {"t_bottom", 0.0}, {"t_top", 0.0}};
 
@@ -63,18 +77,23 @@ class Heat2d : public Solver {
   // Optional space-time data, e.g. for manufactured solutions or a moving source. When a
   // boundary function is set it replaces the four side values; an initial function
   // replaces t_init (and the boundary values at t = 0). Take effect at the next reset().
+  // A source set here replaces the configured moving source.
   void set_source(SpaceTimeFunction f) { source_ = std::move(f); }
   void set_boundary(SpaceTimeFunction g) { boundary_ = std::move(g); }
   void set_initial(SpaceTimeFunction u0) { initial_ = std::move(u0); }
 
   const Heat2dOptions& options() const { return options_; }
+  // The diffusion coefficient at time t (alpha, or the paper's c(t)).
+  double diffusivity(double t) const;
   // Total KSP iterations since reset (for benchmarks and tuning).
   long long ksp_iterations() const { return ksp_iterations_; }
   KSP ksp() const { return ksp_; }
 
  private:
   void assemble_operator();
-  void build_rhs(double t_old, double t_new);
+  void assemble_operator_at(double c);
+  void offer_bandit_context(double c);
+  void build_rhs(double t_old, double t_new, double c_old, double c_new);
   double boundary_value(int i, int j, double t) const;
   void check_finite(const char* when) const;
 
@@ -89,9 +108,12 @@ class Heat2d : public Solver {
   long long steps_ = 0;
   long long ksp_iterations_ = 0;
   SpaceTimeFunction source_, boundary_, initial_;
+  bool varying_ = false;       // diffusivity changes with time: A rebuilt per step
+  double assembled_c_ = -1.0;  // the c the current A was built with
 
   DM da_ = nullptr;
   Mat A_ = nullptr;
+  Mat minus_laplacian_ = nullptr;  // -L_h with zero boundary rows (varying diffusivity only)
   KSP ksp_ = nullptr;
   Vec u_ = nullptr, b_ = nullptr, u_local_ = nullptr;
 };

@@ -4,7 +4,9 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "solvers/burgers1d.hpp"
 #include "solvers/heat2d.hpp"
+#include "solvers/ns2d.hpp"
 
 namespace pdestream::solvers {
 
@@ -25,10 +27,21 @@ struct Entry {
 // library link would silently drop.
 std::map<std::string, Entry>& registry() {
   static std::map<std::string, Entry> r = {
+      {"burgers1d",
+       {"1D viscous Burgers u_t + (u^2/2)_x = nu u_xx, periodic, pseudo-spectral ETDRK4, FNO random data",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<Burgers1d>(Burgers1dOptions::from_section(s), comm);
+        }}},
       {"heat2d",
        {"2D heat equation u_t = alpha (u_xx + u_yy), Dirichlet sides, BE/CN on DMDA",
         [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
           return std::make_unique<Heat2d>(Heat2dOptions::from_section(s), comm);
+        }}},
+      {"ns2d",
+       {"2D incompressible Navier-Stokes (vorticity) on the unit torus, pseudo-spectral CN/Heun, FFTW-MPI slabs, "
+        "FNO forcing and random data",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<Ns2d>(Ns2dOptions::from_section(s), comm);
         }}},
   };
   return r;

@@ -11,7 +11,7 @@ trap 'rm -f "$out" "$err"' EXIT
 "$@" >"$out" 2>"$err"
 rc=$?
 echo "--- command: $*"; echo "--- exit: $rc"; echo "--- stdout:"; cat "$out"; echo "--- stderr:"; cat "$err"
-if ! cat "$out" "$err" | grep -Eq -- "$regex"; then
+if ! cat "$out" "$err" | tr "\n" " " | grep -Eq -- "$regex"; then
   echo "FAILED: output does not match /$regex/"; exit 1
 fi
 case $mode in

@@ -1,0 +1,71 @@
+#pragma once
+// Where a trainer's examples come from. Offline training reads an HDF5 dataset; online
+// training (the streaming buffer) implements the same interface.
+//
+// Batches are sharded: each trainer rank receives its own part of a global batch, together
+// with the global batch size, so losses can be weighted to make R ranks equal 1 rank.
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "online_training/epoch_plan.hpp"
+
+namespace pdestream::online_training {
+
+struct Batch {
+  torch::Tensor x;           // this rank's inputs  [b, ...] (b may be 0)
+  torch::Tensor y;           // this rank's targets [b, ...]
+  std::int64_t global_size;  // examples in the global batch over all ranks
+};
+
+class DataSource {
+ public:
+  virtual ~DataSource() = default;
+  // Start epoch `epoch` at global batch `first_batch` (non-zero when resuming).
+  virtual void begin_epoch(std::int64_t epoch, std::int64_t first_batch = 0) = 0;
+  // This rank's shard of the next global batch, or nullopt when the epoch is over. Every
+  // rank gets nullopt at the same step (sources guarantee it, collectively if needed).
+  virtual std::optional<Batch> next() = 0;
+  // Global batches per epoch (-1 when unknown, e.g. a stream).
+  virtual std::int64_t batches_per_epoch() const = 0;
+  // Total examples per epoch over all ranks (-1 when unknown).
+  virtual std::int64_t examples_per_epoch() const = 0;
+};
+
+// Examples addressed by a global index, batched by an EpochPlan. Subclasses provide
+// `load(indices)`: the stacked inputs and targets of those examples.
+class IndexedDataSource : public DataSource {
+ public:
+  IndexedDataSource(std::int64_t num_examples, std::int64_t global_batch, std::uint64_t seed, int rank, int size,
+                    bool shuffle = true);
+  void begin_epoch(std::int64_t epoch, std::int64_t first_batch = 0) override;
+  std::optional<Batch> next() override;
+  std::int64_t batches_per_epoch() const override { return plan_.batches_per_epoch(); }
+  std::int64_t examples_per_epoch() const override { return plan_.num_examples(); }
+
+ protected:
+  virtual std::pair<torch::Tensor, torch::Tensor> load(const std::vector<std::int64_t>& indices) = 0;
+
+ private:
+  EpochPlan plan_;
+  int rank_, size_;
+  std::int64_t epoch_ = 0, batch_ = 0;
+};
+
+// Examples held in memory as two tensors [N, ...] (tests, validation sets, small data).
+class TensorDataSource : public IndexedDataSource {
+ public:
+  TensorDataSource(torch::Tensor x, torch::Tensor y, std::int64_t global_batch, std::uint64_t seed, int rank,
+                   int size, bool shuffle = true);
+
+ protected:
+  std::pair<torch::Tensor, torch::Tensor> load(const std::vector<std::int64_t>& indices) override;
+
+ private:
+  torch::Tensor x_, y_;
+};
+
+}  // namespace pdestream::online_training

@@ -1,0 +1,69 @@
+#pragma once
+// Offline data: trajectories of a pdestream or PDEBench HDF5 dataset, read lazily (one
+// trajectory at a time, kept in a bounded LRU cache), turned into examples by a Task and
+// batched by an EpochPlan (shuffled per epoch, sharded by rank).
+
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "io/hdf5_dataset.hpp"
+#include "online_training/data_source.hpp"
+#include "surrogates/normalizer.hpp"
+#include "surrogates/tasks.hpp"
+
+namespace pdestream::online_training {
+
+class TrajectoryStore {
+ public:
+  // `cache_bytes` bounds the memory of cached trajectories (at least one is always kept).
+  explicit TrajectoryStore(const std::string& path, std::size_t cache_bytes = std::size_t(512) << 20);
+
+  const io::DatasetLayout& layout() const { return reader_.layout(); }
+  const std::string& path() const { return reader_.path(); }
+  std::int64_t size() const { return layout().num_samples; }
+  surrogates::TrajectoryShape shape() const;
+  // Trajectory n as [Nt, C, *spatial] float32 (channels first, as the models take them).
+  const surrogates::Trajectory& get(std::int64_t n);
+
+  std::int64_t reads() const { return reads_; }
+
+ private:
+  io::DatasetReader reader_;
+  std::size_t cache_bytes_;
+  std::size_t trajectory_bytes_;
+  std::list<std::int64_t> lru_;  // most recent first
+  std::unordered_map<std::int64_t, std::pair<surrogates::Trajectory, std::list<std::int64_t>::iterator>> cache_;
+  std::int64_t reads_ = 0;
+};
+
+// Examples of a subset of a store's trajectories under a task.
+class DatasetSource : public IndexedDataSource {
+ public:
+  DatasetSource(std::shared_ptr<TrajectoryStore> store, std::shared_ptr<const surrogates::Task> task,
+                std::vector<std::int64_t> trajectories, std::int64_t global_batch, std::uint64_t seed, int rank,
+                int size, bool shuffle = true);
+
+  std::int64_t examples_per_trajectory() const { return per_trajectory_; }
+  const std::vector<std::int64_t>& trajectories() const { return trajectories_; }
+  // Example `index` of this source (trajectory-major order).
+  surrogates::Example example(std::int64_t index) const;
+
+ protected:
+  std::pair<torch::Tensor, torch::Tensor> load(const std::vector<std::int64_t>& indices) override;
+
+ private:
+  std::shared_ptr<TrajectoryStore> store_;
+  std::shared_ptr<const surrogates::Task> task_;
+  std::vector<std::int64_t> trajectories_;
+  std::int64_t per_trajectory_;
+};
+
+// Fit per-channel normalisers on at most `max_examples` examples of `source` (an evenly
+// spaced, deterministic subset: every rank computes the same statistics without messages).
+void fit_normalizers(const DatasetSource& source, surrogates::UnitGaussianNormalizerImpl& input,
+                     surrogates::UnitGaussianNormalizerImpl& target, std::int64_t max_examples = 4096);
+
+}  // namespace pdestream::online_training

@@ -1,0 +1,352 @@
+#include "online_training/trainer.hpp"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+#include "online_training/model_file.hpp"
+#include "surrogates/registry.hpp"
+
+namespace pdestream::online_training {
+
+TrainerOptions TrainerOptions::from_section(SectionReader& s) {
+  TrainerOptions o;
+  o.epochs = s.get_int("epochs", o.epochs, 0);
+  o.batch_size = s.get_int("batch_size", o.batch_size, 1);
+  o.lr = s.get_double("lr", o.lr, 0.0, 10.0);
+  o.optimizer = s.get_string("optimizer", o.optimizer, {"adam", "adamw"});
+  o.weight_decay = s.get_double("weight_decay", o.weight_decay, 0.0);
+  o.schedule = s.get_string("schedule", o.schedule, {"none", "step", "cosine"});
+  o.step_epochs = s.get_int("step_epochs", o.step_epochs, 1);
+  o.gamma = s.get_double("gamma", o.gamma, 0.0, 1.0);
+  o.min_lr = s.get_double("min_lr", o.min_lr, 0.0);
+  o.loss = s.get_string("loss", o.loss, {"rel_l2", "mse"});
+  o.clip_grad_norm = s.get_double("clip_grad_norm", o.clip_grad_norm, 0.0);
+  o.ema_decay = s.get_double("ema_decay", o.ema_decay, 0.0, 0.999999);
+  o.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, 0));
+  o.checkpoint_every = s.get_int("checkpoint_every", o.checkpoint_every, 0);
+  o.validate_every = s.get_int("validate_every", o.validate_every, 0);
+  o.log_every = s.get_int("log_every", o.log_every, 1);
+  o.max_steps = s.get_int("max_steps", o.max_steps, 0);
+  o.threads = static_cast<int>(s.get_int("threads", o.threads, 0, 1024));
+  return o;
+}
+
+torch::Tensor relative_l2(const torch::Tensor& pred, const torch::Tensor& y) {
+  PDS_CHECK(pred.sizes() == y.sizes(), "relative L2 needs equal shapes, got " << surrogates::shape_str(pred)
+                                                                             << " and " << surrogates::shape_str(y));
+  auto d = (pred - y).flatten(1).norm(2, {1});
+  auto n = y.flatten(1).norm(2, {1});
+  // Guard an all-zero target: its error is then absolute.
+  return d / torch::where(n > 0, n, torch::ones_like(n));
+}
+
+int default_threads(MPI_Comm comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int local = 1;
+  MPI_Comm_size(node, &local);
+  MPI_Comm_free(&node);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / local);
+}
+
+namespace {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o, surrogates::Surrogate& model) {
+  if (o.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(model.parameters(),
+                                                 torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  return std::make_unique<torch::optim::Adam>(model.parameters(),
+                                              torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+}
+
+double allreduce_sum(double v, MPI_Comm comm) {
+  double out = 0;
+  MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_SUM, comm);
+  return out;
+}
+
+}  // namespace
+
+Trainer::Trainer(std::shared_ptr<surrogates::Surrogate> model, TrainerOptions options, MPI_Comm comm,
+                 std::string run_dir)
+    : model_(std::move(model)), options_(std::move(options)), comm_(comm), run_dir_(std::move(run_dir)),
+      allreduce_(comm) {
+  PDS_CHECK(model_, "the trainer needs a model");
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+  torch::set_num_threads(options_.threads > 0 ? options_.threads : default_threads(comm_));
+  broadcast_parameters(*model_, comm_);
+  optimizer_ = make_optimizer(options_, *model_);
+  if (options_.ema_decay > 0) {
+    ema_ = surrogates::make_model_from_json(model_->options_json(), "EMA copy");
+    torch::NoGradGuard no_grad;
+    auto dst = ema_->parameters();
+    auto src = model_->parameters();
+    for (std::size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  if (rank_ == 0 && !run_dir_.empty()) {
+    std::filesystem::create_directories(run_dir_);
+    metrics_.open(run_dir_ + "/metrics.jsonl", std::ios::app);
+  }
+  start_ = std::chrono::steady_clock::now();
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::set_normalizers(surrogates::UnitGaussianNormalizer input, surrogates::UnitGaussianNormalizer target) {
+  input_norm_ = std::move(input);
+  target_norm_ = std::move(target);
+}
+
+double Trainer::learning_rate() const {
+  return optimizer_->param_groups().front().options().get_lr();
+}
+
+void Trainer::apply_schedule(std::int64_t steps_per_epoch) {
+  double lr = options_.lr;
+  if (options_.schedule == "step" && steps_per_epoch > 0) {
+    const auto epoch = step_ / steps_per_epoch;
+    lr = options_.lr * std::pow(options_.gamma, static_cast<double>(epoch / options_.step_epochs));
+  } else if (options_.schedule == "cosine") {
+    const double total = options_.max_steps > 0 ? options_.max_steps
+                                                : static_cast<double>(options_.epochs * std::max<std::int64_t>(1, steps_per_epoch));
+    const double progress = std::min(1.0, step_ / std::max(1.0, total));
+    lr = options_.min_lr + 0.5 * (options_.lr - options_.min_lr) * (1 + std::cos(M_PI * progress));
+  }
+  set_lr(*optimizer_, lr);
+}
+
+double Trainer::train_step(const Batch& batch) {
+  model_->train();
+  optimizer_->zero_grad();
+  double local = 0;
+  if (batch.x.size(0) > 0) {
+    auto x = input_norm_ ? input_norm_->encode(batch.x) : batch.x;
+    auto pred = model_->forward(x);
+    torch::Tensor per_example;
+    if (options_.loss == "rel_l2") {
+      // In physical units, like the FNO reference: decode the prediction.
+      auto p = target_norm_ ? target_norm_->decode(pred) : pred;
+      per_example = relative_l2(p, batch.y);
+    } else {
+      auto yn = target_norm_ ? target_norm_->encode(batch.y) : batch.y;
+      per_example = (pred - yn).pow(2).flatten(1).mean(1);
+    }
+    auto sum = per_example.sum();
+    // Weighted so that the allreduced gradient is the global-batch mean's gradient.
+    (sum / static_cast<double>(batch.global_size)).backward();
+    local = sum.item<double>();
+  }
+  allreduce_(*model_);
+  if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.clip_grad_norm);
+  optimizer_->step();
+  update_ema();
+  return allreduce_sum(local, comm_) / static_cast<double>(batch.global_size);
+}
+
+void Trainer::update_ema() {
+  if (!ema_) return;
+  torch::NoGradGuard no_grad;
+  auto dst = ema_->parameters();
+  auto src = model_->parameters();
+  for (std::size_t i = 0; i < src.size(); ++i) dst[i].mul_(options_.ema_decay).add_(src[i], 1.0 - options_.ema_decay);
+}
+
+torch::Tensor Trainer::predict(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  auto& net = ema_ ? *ema_ : *model_;
+  net.eval();
+  auto pred = net.forward(input_norm_ ? input_norm_->encode(x) : x);
+  return target_norm_ ? target_norm_->decode(pred) : pred;
+}
+
+double Trainer::validate(DataSource& source) {
+  source.begin_epoch(0);
+  double sum = 0, count = 0;
+  while (auto batch = source.next()) {
+    if (batch->x.size(0) == 0) continue;
+    sum += relative_l2(predict(batch->x), batch->y).sum().item<double>();
+    count += static_cast<double>(batch->x.size(0));
+  }
+  const double total = allreduce_sum(count, comm_);
+  PDS_CHECK(total > 0, "the validation set is empty");
+  return allreduce_sum(sum, comm_) / total;
+}
+
+void Trainer::log(const std::map<std::string, double>& fields, const std::string& event) {
+  if (rank_ != 0 || !metrics_.is_open()) return;
+  nlohmann::json line = {{"event", event}};
+  for (const auto& [k, v] : fields) line[k] = v;
+  metrics_ << line.dump() << "\n" << std::flush;
+}
+
+void Trainer::progress_line(std::int64_t steps_per_epoch, double samples_per_s) {
+  if (rank_ != 0) return;
+  const double elapsed = elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double total_steps = options_.max_steps > 0 ? options_.max_steps : static_cast<double>(options_.epochs * steps_per_epoch);
+  const double eta = step_ > 0 ? elapsed / step_ * std::max(0.0, total_steps - step_) : 0.0;
+  char line[256];
+  std::snprintf(line, sizeof line, "[train] epoch %lld/%lld  step %lld  loss %.4e  val %s  %.0f samples/s  lr %.2e  ETA %.0fs",
+                static_cast<long long>(epoch_), static_cast<long long>(options_.epochs), static_cast<long long>(step_),
+                last_loss_, last_validation_ >= 0 ? (std::ostringstream() << last_validation_).str().c_str() : "-",
+                samples_per_s, learning_rate(), eta);
+  std::puts(line);
+  std::fflush(stdout);
+}
+
+void Trainer::fit(DataSource& train, DataSource* validation) {
+  const std::int64_t per_epoch = train.batches_per_epoch();
+  auto since = std::chrono::steady_clock::now();
+  double examples_since = 0;
+  auto validate_now = [&] {
+    if (!validation) return;
+    last_validation_ = validate(*validation);
+    log({{"step", double(step_)}, {"epoch", double(epoch_)}, {"val_rel_l2", last_validation_}}, "validation");
+  };
+  while (epoch_ < options_.epochs) {
+    train.begin_epoch(epoch_, batch_in_epoch_);
+    while (auto batch = train.next()) {
+      apply_schedule(per_epoch);
+      last_loss_ = train_step(*batch);
+      PDS_CHECK(std::isfinite(last_loss_), "training diverged: loss is " << last_loss_ << " at step " << step_
+                                                                          << " (lower training.lr or set clip_grad_norm)");
+      ++step_;
+      ++batch_in_epoch_;
+      examples_since += static_cast<double>(batch->global_size);
+      if (step_ % options_.log_every == 0) {
+        const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+        std::map<std::string, double> f = {{"step", double(step_)},
+                                           {"epoch", double(epoch_)},
+                                           {"loss", last_loss_},
+                                           {"lr", learning_rate()},
+                                           {"samples_per_s", examples_since / std::max(dt, 1e-9)},
+                                           {"time", elapsed_before_ + std::chrono::duration<double>(
+                                                                          std::chrono::steady_clock::now() - start_)
+                                                                          .count()}};
+        if (hook_) hook_(f);
+        log(f, "step");
+      }
+      if (options_.validate_every > 0 && step_ % options_.validate_every == 0) validate_now();
+      if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0) save_checkpoint();
+      if (options_.max_steps > 0 && step_ >= options_.max_steps) {
+        save_checkpoint();
+        return;
+      }
+    }
+    ++epoch_;
+    batch_in_epoch_ = 0;
+    if (options_.validate_every == 0) validate_now();
+    save_checkpoint();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+    progress_line(per_epoch, examples_since / std::max(dt, 1e-9));
+    log({{"step", double(step_)}, {"epoch", double(epoch_)}, {"loss", last_loss_}}, "epoch");
+    since = std::chrono::steady_clock::now();
+    examples_since = 0;
+  }
+}
+
+void Trainer::save_checkpoint() {
+  if (run_dir_.empty()) return;
+  if (rank_ == 0) {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive model_archive, optimizer_archive;
+    model_->save(model_archive);
+    optimizer_->save(optimizer_archive);
+    archive.write("model", model_archive);
+    archive.write("optimizer", optimizer_archive);
+    if (ema_) {
+      torch::serialize::OutputArchive ema_archive;
+      ema_->save(ema_archive);
+      archive.write("ema", ema_archive);
+    }
+    if (input_norm_) {
+      torch::serialize::OutputArchive a, b;
+      input_norm_->save(a);
+      target_norm_->save(b);
+      archive.write("input_normalizer", a);
+      archive.write("target_normalizer", b);
+    }
+    const double elapsed = elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    archive.write("counters", torch::tensor({step_, epoch_, batch_in_epoch_}, torch::kInt64));
+    archive.write("elapsed", torch::tensor(elapsed, torch::kFloat64));
+    archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());
+    const std::string tmp = checkpoint_path() + ".tmp";
+    archive.save_to(tmp);
+    std::filesystem::rename(tmp, checkpoint_path());
+  }
+  MPI_Barrier(comm_);
+}
+
+bool Trainer::resume_if_possible() {
+  if (run_dir_.empty() || !std::filesystem::exists(checkpoint_path())) return false;
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(checkpoint_path());
+  } catch (const std::exception& e) {
+    PDS_FAIL(checkpoint_path() << ": cannot read the checkpoint (" << std::string(e.what()).substr(0, 120) << ")");
+  }
+  torch::serialize::InputArchive model_archive, optimizer_archive;
+  archive.read("model", model_archive);
+  archive.read("optimizer", optimizer_archive);
+  try {
+    model_->load(model_archive);
+  } catch (const std::exception& e) {
+    PDS_FAIL(checkpoint_path() << ": the checkpoint does not fit this model (different [model] options?)");
+  }
+  optimizer_->load(optimizer_archive);
+  if (ema_) {
+    torch::serialize::InputArchive ema_archive;
+    archive.read("ema", ema_archive);
+    ema_->load(ema_archive);
+  }
+  if (input_norm_) {
+    torch::serialize::InputArchive a, b;
+    archive.read("input_normalizer", a);
+    archive.read("target_normalizer", b);
+    input_norm_->load(a);
+    target_norm_->load(b);
+  }
+  torch::Tensor counters, elapsed, rng;
+  archive.read("counters", counters);
+  archive.read("elapsed", elapsed);
+  archive.read("rng", rng);
+  step_ = counters[0].item<std::int64_t>();
+  epoch_ = counters[1].item<std::int64_t>();
+  batch_in_epoch_ = counters[2].item<std::int64_t>();
+  elapsed_before_ = elapsed.item<double>();
+  auto generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(rng);
+  start_ = std::chrono::steady_clock::now();
+  return true;
+}
+
+void Trainer::save_model(const std::string& path, std::map<std::string, std::string> metadata) const {
+  if (rank_ == 0) {
+    metadata["model"] = model_->options_json().dump();
+    metadata["format"] = "pt";
+    std::vector<std::pair<std::string, torch::Tensor>> extra;
+    if (input_norm_) {
+      for (const auto& [n, t] : named_state(*input_norm_)) extra.emplace_back("input_normalizer." + n, t);
+      for (const auto& [n, t] : named_state(*target_norm_)) extra.emplace_back("target_normalizer." + n, t);
+      metadata["input_normalizer"] = input_norm_->options_json().dump();
+      metadata["target_normalizer"] = target_norm_->options_json().dump();
+    }
+    save_safetensors(path, ema_ ? *ema_ : *model_, metadata, extra);
+  }
+  MPI_Barrier(comm_);
+}
+
+}  // namespace pdestream::online_training

@@ -1,0 +1,131 @@
+#pragma once
+// The one training engine for every model, task and data path (offline now, online next).
+//
+// Data parallel over the trainer communicator: rank 0's initial weights are broadcast, each
+// rank computes the loss of its shard weighted by shard/global batch size, and one
+// MPI_Allreduce per step sums the gradients (see distributed.hpp), so R ranks follow the
+// same trajectory as 1 rank with the same global batch, to rounding.
+//
+// Life cycle:  Trainer t(model, options, comm, run_dir);   // create
+//              t.set_normalizers(in, out);                   // optional, fitted beforehand
+//              t.resume_if_possible();                       // --resume
+//              t.fit(train_source, &validation_source);      // step
+//              t.save_model(run_dir + "/model.safetensors", metadata);
+
+#include <mpi.h>
+#include <torch/types.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "online_training/data_source.hpp"
+#include "online_training/distributed.hpp"
+#include "surrogates/normalizer.hpp"
+#include "surrogates/surrogate.hpp"
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace pdestream::online_training {
+
+struct TrainerOptions {
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 20;      // global batch over all trainer ranks
+  double lr = 1e-3;
+  std::string optimizer = "adam";    // adam | adamw
+  double weight_decay = 0.0;
+  std::string schedule = "none";     // none | step | cosine
+  std::int64_t step_epochs = 100;    // step schedule: multiply lr by gamma every step_epochs
+  double gamma = 0.5;
+  double min_lr = 0.0;               // cosine floor
+  std::string loss = "rel_l2";       // rel_l2 | mse
+  double clip_grad_norm = 0.0;       // 0: off
+  double ema_decay = 0.0;            // 0: off; else validation and the saved model use EMA weights
+  std::uint64_t seed = 0;
+  std::int64_t checkpoint_every = 0; // steps; 0: at the end of every epoch only
+  std::int64_t validate_every = 0;   // steps; 0: at the end of every epoch only
+  std::int64_t log_every = 10;       // steps between metrics lines
+  std::int64_t max_steps = 0;        // stop after this many steps in all (0: no limit)
+  int threads = 0;                   // torch intra-op threads per rank; 0: cores / ranks on the node
+
+  static TrainerOptions from_section(SectionReader& section);
+};
+
+class Trainer {
+ public:
+  Trainer(std::shared_ptr<surrogates::Surrogate> model, TrainerOptions options, MPI_Comm comm,
+          std::string run_dir);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // Inputs are encoded with `input`, targets with `target` (the model learns normalised
+  // targets; predictions are decoded before the relative L2 and in predict()).
+  void set_normalizers(surrogates::UnitGaussianNormalizer input, surrogates::UnitGaussianNormalizer target);
+
+  // Train from the current state until options.epochs (or max_steps). Checkpoints,
+  // validation and metrics follow the options.
+  void fit(DataSource& train, DataSource* validation = nullptr);
+
+  // Mean per-example relative L2 error in physical units over a whole pass of `source`.
+  double validate(DataSource& source);
+  // Physical-unit predictions for a batch of raw inputs.
+  torch::Tensor predict(const torch::Tensor& x);
+
+  // Checkpoint: model, optimizer, EMA, normalisers, step/epoch/position, RNG. Written
+  // atomically by rank 0; resume() loads it on every rank.
+  std::string checkpoint_path() const { return run_dir_ + "/checkpoint.pt"; }
+  void save_checkpoint();
+  bool resume_if_possible();  // true if a checkpoint was found and loaded
+
+  // The model (EMA weights when enabled) and normalisers as .safetensors (rank 0 writes).
+  void save_model(const std::string& path, std::map<std::string, std::string> metadata) const;
+
+  std::int64_t step() const { return step_; }
+  std::int64_t epoch() const { return epoch_; }
+  double last_loss() const { return last_loss_; }
+  double last_validation() const { return last_validation_; }
+  double learning_rate() const;
+  surrogates::Surrogate& model() { return *model_; }
+  const TrainerOptions& options() const { return options_; }
+
+  // Extra fields for every metrics line (e.g. the online trainer's buffer occupancy).
+  void set_metrics_hook(std::function<void(std::map<std::string, double>&)> hook) { hook_ = std::move(hook); }
+
+ private:
+  double train_step(const Batch& batch);
+  void apply_schedule(std::int64_t steps_per_epoch);
+  void update_ema();
+  void log(const std::map<std::string, double>& fields, const std::string& event);
+  void progress_line(std::int64_t steps_per_epoch, double samples_per_s);
+
+  std::shared_ptr<surrogates::Surrogate> model_;
+  std::shared_ptr<surrogates::Surrogate> ema_;  // EMA copy (same architecture)
+  surrogates::UnitGaussianNormalizer input_norm_{nullptr}, target_norm_{nullptr};
+  TrainerOptions options_;
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  std::string run_dir_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  GradientAllreduce allreduce_;
+  std::int64_t step_ = 0, epoch_ = 0, batch_in_epoch_ = 0;
+  double last_loss_ = 0, last_validation_ = -1;
+  std::ofstream metrics_;
+  std::chrono::steady_clock::time_point start_;
+  double elapsed_before_ = 0;  // wall time of earlier runs of a resumed job
+  std::function<void(std::map<std::string, double>&)> hook_;
+};
+
+// Per-example relative L2 error ||pred - y|| / ||y|| over all non-batch dimensions.
+torch::Tensor relative_l2(const torch::Tensor& pred, const torch::Tensor& y);
+
+// Intra-op threads so that ranks on one node do not oversubscribe its cores.
+int default_threads(MPI_Comm comm);
+
+}  // namespace pdestream::online_training

@@ -1,0 +1,210 @@
+#include "solvers/burgers1d.hpp"
+
+#include <fftw3.h>
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+
+namespace pdestream::solvers {
+
+Burgers1dOptions Burgers1dOptions::from_section(SectionReader& s) {
+  Burgers1dOptions o;
+  o.nx = static_cast<int>(s.get_int("nx", o.nx, 2, 1 << 24));
+  o.solve_nx = static_cast<int>(s.get_int("solve_nx", o.solve_nx, 8, 1 << 24));
+  PDS_CHECK(o.solve_nx % 2 == 0, s.where("solve_nx") << ": expected an even number of points, got " << o.solve_nx);
+  PDS_CHECK(o.solve_nx % o.nx == 0, s.where("nx") << ": expected a divisor of solve_nx = " << o.solve_nx
+                                                  << " (the output subsamples the solve grid), got " << o.nx);
+  o.t_final = s.get_double("t_final", o.t_final, 1e-12, 1e12);
+  o.outputs = static_cast<int>(s.get_int("outputs", o.outputs, 1, 1 << 24));
+  o.dt = s.get_double("dt", o.dt, 1e-12, 1e6);
+  o.dealias = s.get_bool("dealias", o.dealias);
+  o.ic.sigma = s.get_double("ic_sigma", o.ic.sigma, 0.0, 1e12);
+  o.ic.tau = s.get_double("ic_tau", o.ic.tau, 0.0, 1e12);
+  o.ic.alpha = s.get_double("ic_alpha", o.ic.alpha, 0.0, 100.0);
+  o.defaults["ic_seed"] = s.get_double("ic_seed", o.defaults["ic_seed"], 0.0, 9007199254740991.0);
+  o.defaults["nu"] = s.get_double("nu", o.defaults["nu"], 1e-12, 1e6);
+  return o;
+}
+
+Burgers1d::Burgers1d(const Burgers1dOptions& options, MPI_Comm comm) : options_(options), comm_(comm) {
+  const auto& o = options_;
+  PDS_CHECK(o.solve_nx >= 8 && o.solve_nx % 2 == 0,
+            "burgers1d needs an even solve_nx >= 8, got " << o.solve_nx);
+  PDS_CHECK(o.nx >= 2 && o.solve_nx % o.nx == 0,
+            "burgers1d needs nx dividing solve_nx = " << o.solve_nx << ", got nx = " << o.nx);
+  PDS_CHECK(o.t_final > 0 && o.dt > 0 && o.outputs >= 1,
+            "burgers1d needs t_final > 0, dt > 0 and outputs >= 1, got " << o.t_final << ", " << o.dt << ", "
+                                                                       << o.outputs);
+  const int size = comm_size(comm_), rank = comm_rank(comm_);
+  PDS_CHECK(o.nx >= size, "burgers1d on " << size << " ranks needs nx >= " << size
+                                          << " (each rank returns a slab of the output grid), got nx = " << o.nx);
+
+  grid_.dim = 1;
+  grid_.shape = {o.nx, 1, 1};
+  grid_.lower = {0.0, 0.0, 0.0};
+  grid_.upper = {1.0, 0.0, 0.0};
+  grid_.periodic = {true, false, false};
+  grid_.validate();
+  box_.lo = {static_cast<int>(static_cast<long long>(rank) * o.nx / size), 0, 0};
+  box_.hi = {static_cast<int>(static_cast<long long>(rank + 1) * o.nx / size), 1, 1};
+
+  // Whole steps per output interval, no larger than dt, so outputs fall exactly on steps.
+  const double interval = output_interval();
+  steps_per_output_ = static_cast<int>(std::ceil(interval / o.dt * (1.0 - 1e-12)));
+  steps_per_output_ = std::max(steps_per_output_, 1);
+  h_ = interval / steps_per_output_;
+
+  n_ = o.solve_nx;
+  nk_ = n_ / 2 + 1;
+  v_.assign(nk_, 0.0);
+  for (auto* v : {&nv_, &na_, &nb_, &nc_, &a_, &b_, &c_}) v->assign(nk_, 0.0);
+  mask_.assign(nk_, 1.0);
+  // 2/3 rule: products of retained modes (|k| <= n/3) alias only onto discarded ones.
+  for (int k = 0; k < nk_; ++k)
+    if (k == n_ / 2 || (o.dealias && 3 * k > n_)) mask_[k] = 0.0;
+
+  {
+    std::lock_guard<std::mutex> lock(spectral::fftw_planner_mutex());
+    fft_real_ = fftw_alloc_real(n_);
+    fft_complex_ = reinterpret_cast<Complex*>(fftw_alloc_complex(nk_));
+    PDS_CHECK(fft_real_ && fft_complex_, "burgers1d: cannot allocate FFT buffers of " << n_ << " points");
+    // FFTW_ESTIMATE: the plan is chosen without timing runs, so every run (and every rank)
+    // takes the same code path and the data are reproducible bit for bit.
+    plan_r2c_ = fftw_plan_dft_r2c_1d(n_, fft_real_, reinterpret_cast<fftw_complex*>(fft_complex_), FFTW_ESTIMATE);
+    plan_c2r_ = fftw_plan_dft_c2r_1d(n_, reinterpret_cast<fftw_complex*>(fft_complex_), fft_real_, FFTW_ESTIMATE);
+    PDS_CHECK(plan_r2c_ && plan_c2r_, "burgers1d: FFTW could not plan a transform of " << n_ << " points");
+  }
+  params_ = options_.defaults;
+  reset(options_.defaults);
+}
+
+Burgers1d::~Burgers1d() {
+  std::lock_guard<std::mutex> lock(spectral::fftw_planner_mutex());
+  if (plan_r2c_) fftw_destroy_plan(plan_r2c_);
+  if (plan_c2r_) fftw_destroy_plan(plan_c2r_);
+  fftw_free(fft_real_);
+  fftw_free(fft_complex_);
+}
+
+// ETDRK4 coefficients for u_t = L u + N(u), L_k = -nu (2 pi k)^2, by the contour integral of
+// Kassam & Trefethen (2005): the phi-functions are averaged over a circle of radius 1
+// around z = h L_k, which avoids the cancellation of their closed forms near z = 0.
+void Burgers1d::compute_coefficients() {
+  const double nu = params_.at("nu"), h = h_;
+  constexpr int M = 32;
+  e_.assign(nk_, 0.0);
+  e2_.assign(nk_, 0.0);
+  q_.assign(nk_, 0.0);
+  f1_.assign(nk_, 0.0);
+  f2_.assign(nk_, 0.0);
+  f3_.assign(nk_, 0.0);
+  for (int k = 0; k < nk_; ++k) {
+    const double kk = 2.0 * M_PI * k;
+    const double z = -nu * kk * kk * h;
+    e_[k] = std::exp(z);
+    e2_[k] = std::exp(z / 2);
+    double q = 0, f1 = 0, f2 = 0, f3 = 0;
+    for (int j = 1; j <= M; ++j) {
+      const Complex r = std::polar(1.0, M_PI * (j - 0.5) / M);
+      const Complex lr = z + r, el = std::exp(lr), lr3 = lr * lr * lr;
+      q += ((std::exp(lr / 2.0) - 1.0) / lr).real();
+      f1 += ((-4.0 - lr + el * (4.0 - 3.0 * lr + lr * lr)) / lr3).real();
+      f2 += ((2.0 + lr + el * (-2.0 + lr)) / lr3).real();
+      f3 += ((-4.0 - 3.0 * lr - lr * lr + el * (4.0 - lr)) / lr3).real();
+    }
+    q_[k] = h * q / M;
+    f1_[k] = h * f1 / M;
+    f2_[k] = h * f2 / M;
+    f3_[k] = h * f3 / M;
+  }
+  nu_ = nu;
+}
+
+void Burgers1d::reset(const Parameters& params) {
+  Parameters next = options_.defaults;
+  for (const auto& [name, value] : params) {
+    PDS_CHECK(next.count(name), "burgers1d has no parameter '" << name << "'; expected ic_seed, nu");
+    PDS_CHECK(std::isfinite(value), "burgers1d parameter " << name << " must be finite, got " << value);
+    next[name] = value;
+  }
+  PDS_CHECK(next["nu"] > 0, "burgers1d parameter nu must be > 0, got " << next["nu"]);
+  const std::uint64_t seed = spectral::seed_from_parameter("burgers1d", "ic_seed", next["ic_seed"]);
+  params_ = next;
+  if (params_["nu"] != nu_) compute_coefficients();
+
+  time_ = 0.0;
+  output_index_ = 0;
+  steps_ = 0;
+  if (initial_) {
+    for (int j = 0; j < n_; ++j) fft_real_[j] = initial_(static_cast<double>(j) / n_);
+    fftw_execute(plan_r2c_);
+    for (int k = 0; k < nk_; ++k) v_[k] = fft_complex_[k] / static_cast<double>(n_);
+  } else {
+    // u_k = sqrt(mu_k / 2) (xi + i eta) for 0 < k < n/2: E|u_k|^2 = mu_k, as GRF1.m's
+    // alpha_k cos + beta_k sin with alpha, beta ~ N(0, 2 mu_k). Mean and Nyquist mode zero.
+    v_.assign(nk_, 0.0);
+    for (int k = 1; k < n_ / 2; ++k) {
+      const auto g = spectral::gaussian_pair(seed, k, 0);
+      v_[k] = std::sqrt(options_.ic.mode_variance(static_cast<double>(k) * k) / 2.0) * Complex(g[0], g[1]);
+    }
+  }
+}
+
+void Burgers1d::nonlinear(const std::vector<Complex>& v, std::vector<Complex>& out) const {
+  std::copy(v.begin(), v.end(), fft_complex_);  // c2r overwrites its input
+  fftw_execute(plan_c2r_);
+  for (int j = 0; j < n_; ++j) fft_real_[j] = 0.5 * fft_real_[j] * fft_real_[j];
+  fftw_execute(plan_r2c_);
+  const double scale = 1.0 / n_;
+  for (int k = 0; k < nk_; ++k) out[k] = Complex(0.0, -2.0 * M_PI * k * scale * mask_[k]) * fft_complex_[k];
+}
+
+void Burgers1d::step() {
+  nonlinear(v_, nv_);
+  for (int k = 0; k < nk_; ++k) a_[k] = e2_[k] * v_[k] + q_[k] * nv_[k];
+  nonlinear(a_, na_);
+  for (int k = 0; k < nk_; ++k) b_[k] = e2_[k] * v_[k] + q_[k] * na_[k];
+  nonlinear(b_, nb_);
+  for (int k = 0; k < nk_; ++k) c_[k] = e2_[k] * a_[k] + q_[k] * (2.0 * nb_[k] - nv_[k]);
+  nonlinear(c_, nc_);
+  for (int k = 0; k < nk_; ++k)
+    v_[k] = e_[k] * v_[k] + f1_[k] * nv_[k] + 2.0 * f2_[k] * (na_[k] + nb_[k]) + f3_[k] * nc_[k];
+}
+
+void Burgers1d::advance() {
+  PDS_CHECK(output_index_ < options_.outputs,
+            "burgers1d: trajectory already has all " << options_.outputs << " outputs; call reset() first");
+  for (int s = 0; s < steps_per_output_; ++s) {
+    step();
+    ++steps_;
+    time_ = steps_ * h_;
+  }
+  ++output_index_;
+  time_ = output_index_ * output_interval();
+  // Replicas compute the same thing; the broadcast makes "the same" exact even if a rank's
+  // floating point differed (another CPU of a heterogeneous job).
+  if (comm_size(comm_) > 1) MPI_Bcast(v_.data(), 2 * nk_, MPI_DOUBLE, 0, comm_);
+  bool finite = true;
+  for (const auto& c : v_) finite = finite && std::isfinite(c.real()) && std::isfinite(c.imag());
+  PDS_CHECK(finite, "burgers1d: the solution is not finite at t = "
+                        << time_ << " (nu = " << params_.at("nu") << ", dt = " << h_
+                        << "): reduce dt or raise solve_nx");
+}
+
+std::vector<double> Burgers1d::solve_grid_values() const {
+  std::copy(v_.begin(), v_.end(), fft_complex_);
+  fftw_execute(plan_c2r_);
+  return std::vector<double>(fft_real_, fft_real_ + n_);
+}
+
+Field Burgers1d::snapshot() const {
+  const std::vector<double> u = solve_grid_values();
+  const int stride = n_ / options_.nx;
+  Field f({"u"}, box_);
+  for (int i = box_.lo[0]; i < box_.hi[0]; ++i) f.at(i, 0, 0, 0) = u[static_cast<std::size_t>(i) * stride];
+  return f;
+}
+
+}  // namespace pdestream::solvers

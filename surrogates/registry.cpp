@@ -1,0 +1,135 @@
+#include "surrogates/registry.hpp"
+
+#include <sstream>
+
+#include "core/error.hpp"
+#include "surrogates/fno.hpp"
+#include "surrogates/mlp.hpp"
+#include "surrogates/option_reader.hpp"
+#include "surrogates/unet.hpp"
+
+namespace pdestream::surrogates {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out;
+}
+
+void check_field_shape(const std::string& name, const ModelShape& shape, int max_dim) {
+  PDS_CHECK(shape.dim >= 1 && shape.dim <= max_dim,
+            name << ": expected field data of dimension 1.." << max_dim << ", got " << shape.str());
+  PDS_CHECK(shape.in_channels >= 1 && shape.out_channels >= 1,
+            name << ": expected at least 1 input and 1 output channel, got " << shape.str());
+}
+
+std::shared_ptr<Surrogate> build_fno(OptionReader& r, const ModelShape& shape) {
+  check_field_shape("fno", shape, 3);
+  FnoOptions o;
+  o.dim = shape.dim;
+  o.in_channels = shape.in_channels;
+  o.out_channels = shape.out_channels;
+  static const std::int64_t default_width[] = {64, 32, 20};
+  static const std::int64_t default_modes[] = {16, 12, 8};
+  o.width = r.get_int("width", default_width[o.dim - 1], 1, 4096);
+  o.modes = r.get_ints("modes", std::vector<std::int64_t>{default_modes[o.dim - 1]}, 1);
+  PDS_CHECK(o.modes.size() == 1 || static_cast<int>(o.modes.size()) == o.dim,
+            r.where("modes") << ": expected 1 or " << o.dim << " values (one per axis), got " << o.modes.size());
+  o.layers = r.get_int("layers", 4, 1, 64);
+  o.projection = r.get_int("projection", 128, 1, 65536);
+  o.grid = r.get_bool("grid", true);
+  o.padding = r.get_int("padding", 0, 0, 4096);
+  auto model = std::make_shared<FnoImpl>(o);
+  if (!shape.spatial.empty()) model->check_spatial(shape.spatial);
+  return model;
+}
+
+std::shared_ptr<Surrogate> build_mlp(OptionReader& r, const ModelShape& shape) {
+  PDS_CHECK(shape.in_channels >= 1 && shape.out_channels >= 1,
+            "mlp: expected at least 1 input and 1 output feature, got " << shape.str());
+  MlpOptions o;
+  o.in_features = shape.in_channels;
+  o.out_features = shape.out_channels;
+  o.hidden = r.get_ints("hidden", std::vector<std::int64_t>{256, 256}, 1);
+  o.activation = r.get_string("activation", "relu", activation_names());
+  return std::make_shared<MlpImpl>(o);
+}
+
+std::shared_ptr<Surrogate> build_unet(OptionReader& r, const ModelShape& shape) {
+  check_field_shape("unet", shape, 2);
+  UnetOptions o;
+  o.dim = shape.dim;
+  o.in_channels = shape.in_channels;
+  o.out_channels = shape.out_channels;
+  o.width = r.get_int("width", 32, 1, 4096);
+  o.levels = r.get_int("levels", 3, 1, 8);
+  o.norm = r.get_bool("norm", true);
+  o.activation = r.get_string("activation", "gelu", activation_names());
+  o.cond_dim = r.get_int("cond_dim", 0, 0, 65536);
+  return std::make_shared<UnetImpl>(o);
+}
+
+struct Entry {
+  const char* name;
+  Layout layout;
+  std::shared_ptr<Surrogate> (*build)(OptionReader&, const ModelShape&);
+};
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> e{{"fno", Layout::Field, build_fno},
+                                    {"mlp", Layout::Vector, build_mlp},
+                                    {"unet", Layout::Field, build_unet}};
+  return e;
+}
+
+const Entry& entry(const std::string& name, const std::string& where) {
+  for (const auto& e : entries())
+    if (name == e.name) return e;
+  PDS_FAIL(where << ": unknown model \"" << name << "\"; expected one of: " << join(model_names()));
+}
+
+}  // namespace
+
+std::vector<std::string> model_names() {
+  std::vector<std::string> names;
+  for (const auto& e : entries()) names.emplace_back(e.name);
+  return names;
+}
+
+Layout model_layout(const std::string& name) { return entry(name, "model").layout; }
+
+std::shared_ptr<Surrogate> make_model(const std::string& name, OptionReader& reader, const ModelShape& shape) {
+  const auto& e = entry(name, reader.where("name"));
+  reader.accept("name");
+  auto model = e.build(reader, shape);
+  reader.finish();
+  return model;
+}
+
+std::shared_ptr<Surrogate> make_model(SectionReader& section, const ModelShape& shape) {
+  SectionOptionReader reader(section);
+  const std::string name = section.get_string("name", std::nullopt, model_names());
+  return make_model(name, reader, shape);
+}
+
+std::shared_ptr<Surrogate> make_model_from_json(const nlohmann::json& options, const std::string& origin) {
+  JsonOptionReader reader(options, origin, "model");
+  const std::string name = reader.get_string("name", std::nullopt, model_names());
+  ModelShape shape;
+  if (model_layout(name) == Layout::Field) shape.dim = static_cast<int>(reader.get_int("dim", std::nullopt, 1, 3));
+  shape.in_channels = reader.get_int("in_channels", std::nullopt, 1);
+  shape.out_channels = reader.get_int("out_channels", std::nullopt, 1);
+  return make_model(name, reader, shape);
+}
+
+std::string model_summary(const Surrogate& model, const ModelShape& shape) {
+  std::ostringstream os;
+  os << "model " << model.kind() << " (" << layout_name(model.layout()) << " layout) for " << shape.str() << "\n"
+     << model.describe() << "\n"
+     << "options " << model.options_json().dump();
+  return os.str();
+}
+
+}  // namespace pdestream::surrogates

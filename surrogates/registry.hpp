@@ -1,0 +1,49 @@
+#pragma once
+// Builds any model by name from its TOML [model] section or from the JSON options stored
+// with a model (.safetensors metadata), through the same validation.
+//
+//   [model]                       data/task fix the rest (ModelShape): dim, in and out
+//   name = "fno"                  channels, grid size
+//   width = 32
+//   modes = 12          # or [12, 8]
+//
+// Keys per model (defaults in brackets):
+//   fno:  width [64/32/20 for 1/2/3D], modes [16/12/8], layers [4], projection [128],
+//         grid [true], padding [0]
+//   mlp:  hidden [[256, 256]], activation ["relu"]
+//   unet: width [32], levels [3], norm [true], activation ["gelu"], cond_dim [0]
+// Unknown keys, wrong types and out-of-range values are errors naming the key.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.hpp"
+#include "surrogates/surrogate.hpp"
+
+namespace pdestream::surrogates {
+
+class OptionReader;
+
+// Registered model names, sorted.
+std::vector<std::string> model_names();
+// The input layout of a model name (field or vector); throws for an unknown name.
+Layout model_layout(const std::string& name);
+
+// From the [model] section; the section's name key selects the model. Calls finish(), so
+// every key must be understood.
+std::shared_ptr<Surrogate> make_model(SectionReader& section, const ModelShape& shape);
+// From the options_json() of a model (name, dim, in/out channels and architecture).
+std::shared_ptr<Surrogate> make_model_from_json(const nlohmann::json& options,
+                                                const std::string& origin = "model options");
+// Shared implementation: `reader` positioned on the model's keys.
+std::shared_ptr<Surrogate> make_model(const std::string& name, OptionReader& reader,
+                                      const ModelShape& shape);
+
+// Architecture printout for `pdestream train --dry-run`: the module tree, one line per
+// parameter tensor, the total parameter count and the data shape it was built for.
+std::string model_summary(const Surrogate& model, const ModelShape& shape);
+
+}  // namespace pdestream::surrogates

@@ -1,0 +1,71 @@
+#pragma once
+// The common interface of every pdestream model, so the trainer, the registry and the
+// model exchange (safetensors) hold any architecture the same way.
+//
+// Tensor conventions, for every model:
+//   field models (FNO, U-Net): channels first, [B, C_in, *spatial] -> [B, C_out, *spatial]
+//   vector models (MLP):       [B, F_in] -> [B, F_out]
+// A model checks its input and throws pdestream::Error with one line naming the expected
+// and the found shape.
+//
+// Parameter names (named_parameters()) follow the module hierarchy exactly as the Python
+// reference implementation names them (fc0.weight, conv0.weights1, layers.0.weight, ...):
+// they are the keys of the .safetensors files exchanged with Python.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pdestream::surrogates {
+
+// What the data and the task impose on a model: everything else is architecture.
+struct ModelShape {
+  int dim = 0;                   // spatial dimension of field models; 0 for vector models
+  std::int64_t in_channels = 0;  // input channels (field) or input features (vector)
+  std::int64_t out_channels = 0; // output channels (field) or output features (vector)
+  std::vector<std::int64_t> spatial;  // grid size of the training data (may be empty)
+
+  nlohmann::json to_json() const;
+  std::string str() const;  // "dim 2, 3 -> 1 channels on 64x64"
+};
+
+// How a model consumes its input: a field on a grid, or a flat feature vector.
+enum class Layout { Field, Vector };
+const char* layout_name(Layout layout);
+
+class Surrogate : public torch::nn::Module {
+ public:
+  using torch::nn::Module::Module;
+  ~Surrogate() override = default;
+
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  // Conditioned evaluation (a FiLM vector [B, cond_dim], e.g. a time or noise-level
+  // embedding for PDE-Refiner/CAPE). Models without conditioning reject a defined `cond`.
+  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond);
+  virtual std::int64_t cond_dim() const { return 0; }
+
+  // Registry name: "fno", "mlp", "unet".
+  virtual std::string kind() const = 0;
+  virtual Layout layout() const = 0;
+  // Everything needed to rebuild the model with make_model_from_json(), "name" included.
+  virtual nlohmann::json options_json() const = 0;
+
+  std::int64_t num_parameters() const;
+  // Module tree (torch's printout), one line per parameter tensor and the total count.
+  std::string describe() const;
+};
+
+// Parameters of any module (a real [..., 2] spectral weight counts as 2 per complex
+// entry, like the reference's count_params).
+std::int64_t count_parameters(const torch::nn::Module& module);
+
+// "[B, 3, 64, 64]"
+std::string shape_str(const torch::Tensor& t);
+std::string shape_str(const std::vector<std::int64_t>& sizes);
+
+}  // namespace pdestream::surrogates

@@ -1,0 +1,267 @@
+#include "surrogates/tasks.hpp"
+
+#include "core/error.hpp"
+#include "surrogates/option_reader.hpp"
+
+namespace pdestream::surrogates {
+
+void Trajectory::validate() const {
+  PDS_CHECK(frames.defined() && frames.dim() >= 3 && frames.dim() <= 5,
+            "trajectory: expected frames [Nt, C, *spatial] with 1 to 3 spatial axes, got " << shape_str(frames));
+  PDS_CHECK(frames.size(0) == static_cast<std::int64_t>(times.size()),
+            "trajectory: expected " << times.size() << " frames (one per time), got " << frames.size(0));
+  PDS_CHECK(frames.scalar_type() == torch::kFloat32,
+            "trajectory: expected float32 frames, got " << frames.scalar_type());
+}
+
+TrajectoryShape TrajectoryShape::of(const Trajectory& t) {
+  t.validate();
+  TrajectoryShape s;
+  s.num_params = static_cast<std::int64_t>(t.params.size());
+  s.num_times = t.frames.size(0);
+  s.channels = t.frames.size(1);
+  s.spatial.assign(t.frames.sizes().begin() + 2, t.frames.sizes().end());
+  return s;
+}
+
+std::int64_t TrajectoryShape::num_points() const {
+  std::int64_t n = 1;
+  for (auto s : spatial) n *= s;
+  return n;
+}
+
+Example collate(const std::vector<Example>& examples) {
+  PDS_CHECK(!examples.empty(), "collate: expected at least one example, got none");
+  std::vector<torch::Tensor> in, out;
+  for (const auto& e : examples) {
+    in.push_back(e.input);
+    out.push_back(e.target);
+  }
+  return {torch::stack(in), torch::stack(out)};
+}
+
+torch::Tensor Task::shape_field(const torch::Tensor& field) const {
+  return layout_ == Layout::Vector ? field.reshape({-1}) : field;
+}
+
+namespace {
+
+void check_index(const char* kind, std::int64_t i, std::int64_t n) {
+  PDS_CHECK(i >= 0 && i < n, kind << ": example index " << i << " out of range: expected 0.." << n - 1);
+}
+
+// Resolve a possibly negative frame index against Nt.
+std::int64_t frame_index(const char* what, std::int64_t index, std::int64_t nt) {
+  const std::int64_t i = index < 0 ? nt + index : index;
+  PDS_CHECK(i >= 0 && i < nt, "operator task: " << what << " = " << index << ": expected an index into "
+                                                << nt << " frames (-" << nt << ".." << nt - 1 << ")");
+  return i;
+}
+
+ModelShape field_shape(const TrajectoryShape& s, std::int64_t in, std::int64_t out) {
+  ModelShape m;
+  m.dim = static_cast<int>(s.spatial.size());
+  m.in_channels = in;
+  m.out_channels = out;
+  m.spatial = s.spatial;
+  return m;
+}
+
+ModelShape vector_shape(std::int64_t in, std::int64_t out) {
+  ModelShape m;
+  m.in_channels = in;
+  m.out_channels = out;
+  return m;
+}
+
+class FieldAtTimeTask : public Task {
+ public:
+  FieldAtTimeTask(OptionReader& r, Layout layout) : Task(layout) {
+    include_initial_ = r.get_bool("include_initial", true);
+    coordinates_ = r.get_bool("coordinates", false);
+    PDS_CHECK(!coordinates_ || layout == Layout::Field,
+              r.where("coordinates") << ": expected false for a vector model (MLP), which sees no grid");
+  }
+  std::string kind() const override { return "field_at_time"; }
+  std::int64_t num_examples(const TrajectoryShape& s) const override {
+    return include_initial_ ? s.num_times : std::max<std::int64_t>(s.num_times - 1, 0);
+  }
+  std::int64_t input_channels(const TrajectoryShape& s) const override {
+    return s.num_params + 1 + (coordinates_ ? static_cast<std::int64_t>(s.spatial.size()) : 0);
+  }
+  ModelShape model_shape(const TrajectoryShape& s) const override {
+    if (layout() == Layout::Vector) return vector_shape(s.num_params + 1, s.channels * s.num_points());
+    return field_shape(s, input_channels(s), s.channels);
+  }
+  Example example(const Trajectory& t, std::int64_t i) const override {
+    const auto s = TrajectoryShape::of(t);
+    check_index("field_at_time", i, num_examples(s));
+    const std::int64_t frame = include_initial_ ? i : i + 1;
+    std::vector<float> scalars(t.params.begin(), t.params.end());
+    scalars.push_back(static_cast<float>(t.times[frame]));
+    auto values = torch::tensor(scalars, torch::kFloat32);
+    auto target = shape_field(t.frames[frame]);
+    if (layout() == Layout::Vector) return {values, target};
+    // Parameters and time as constant channels over the grid.
+    std::vector<std::int64_t> view{static_cast<std::int64_t>(scalars.size())};
+    std::vector<std::int64_t> expand = view;
+    for (auto n : s.spatial) {
+      view.push_back(1);
+      expand.push_back(n);
+    }
+    auto input = values.view(view).expand(expand);
+    if (coordinates_) {
+      std::vector<torch::Tensor> channels{input};
+      const int d = static_cast<int>(s.spatial.size());
+      for (int a = 0; a < d; ++a) {
+        std::vector<std::int64_t> v(d + 1, 1);
+        v[1 + a] = s.spatial[a];
+        std::vector<std::int64_t> e{1};
+        e.insert(e.end(), s.spatial.begin(), s.spatial.end());
+        channels.push_back(torch::linspace(0.0, 1.0, s.spatial[a], torch::kFloat32).view(v).expand(e));
+      }
+      input = torch::cat(channels, 0);
+    }
+    return {input.contiguous(), target};
+  }
+  nlohmann::json options_json() const override {
+    return {{"kind", kind()}, {"include_initial", include_initial_}, {"coordinates", coordinates_}};
+  }
+
+ private:
+  bool include_initial_ = true;
+  bool coordinates_ = false;
+};
+
+class OperatorTask : public Task {
+ public:
+  OperatorTask(OptionReader& r, Layout layout) : Task(layout) {
+    input_index_ = r.get_int("input_index", 0);
+    t_index_ = r.get_int("t_index", -1);
+  }
+  std::string kind() const override { return "operator"; }
+  std::int64_t num_examples(const TrajectoryShape& s) const override {
+    frame_index("input_index", input_index_, s.num_times);
+    frame_index("t_index", t_index_, s.num_times);
+    return 1;
+  }
+  std::int64_t input_channels(const TrajectoryShape& s) const override { return s.channels; }
+  ModelShape model_shape(const TrajectoryShape& s) const override {
+    if (layout() == Layout::Vector) return vector_shape(s.channels * s.num_points(), s.channels * s.num_points());
+    return field_shape(s, s.channels, s.channels);
+  }
+  Example example(const Trajectory& t, std::int64_t i) const override {
+    const auto s = TrajectoryShape::of(t);
+    check_index("operator", i, num_examples(s));
+    return {shape_field(t.frames[frame_index("input_index", input_index_, s.num_times)]),
+            shape_field(t.frames[frame_index("t_index", t_index_, s.num_times)])};
+  }
+  nlohmann::json options_json() const override {
+    return {{"kind", kind()}, {"input_index", input_index_}, {"t_index", t_index_}};
+  }
+
+ private:
+  std::int64_t input_index_ = 0;
+  std::int64_t t_index_ = -1;
+};
+
+class AutoregressiveTask : public Task {
+ public:
+  AutoregressiveTask(OptionReader& r, Layout layout) : Task(layout) {
+    history_ = r.get_int("history", 1, 1, 1000);
+    horizon_ = r.get_int("horizon", 0, 0);
+  }
+  std::string kind() const override { return "autoregressive"; }
+  std::int64_t num_examples(const TrajectoryShape& s) const override {
+    PDS_CHECK(s.num_times > history_, "autoregressive task: history = " << history_ << " needs more than "
+                                                                        << history_ << " frames per trajectory, got "
+                                                                        << s.num_times);
+    return s.num_times - history_;
+  }
+  std::int64_t input_channels(const TrajectoryShape& s) const override { return history_ * s.channels; }
+  ModelShape model_shape(const TrajectoryShape& s) const override {
+    if (layout() == Layout::Vector)
+      return vector_shape(history_ * s.channels * s.num_points(), s.channels * s.num_points());
+    return field_shape(s, history_ * s.channels, s.channels);
+  }
+  Example example(const Trajectory& t, std::int64_t i) const override {
+    const auto s = TrajectoryShape::of(t);
+    check_index("autoregressive", i, num_examples(s));
+    // Frames i..i+k-1 stacked on channels, oldest first: [k * C, *spatial].
+    auto past = t.frames.narrow(0, i, history_).flatten(0, 1);
+    return {shape_field(past), shape_field(t.frames[i + history_])};
+  }
+  nlohmann::json options_json() const override {
+    return {{"kind", kind()}, {"history", history_}, {"horizon", horizon_}};
+  }
+
+ private:
+  std::int64_t history_ = 1;
+  std::int64_t horizon_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::string> task_kinds() { return {"autoregressive", "field_at_time", "operator"}; }
+
+std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, Layout layout) {
+  reader.accept("kind");
+  std::unique_ptr<Task> task;
+  if (kind == "field_at_time")
+    task = std::make_unique<FieldAtTimeTask>(reader, layout);
+  else if (kind == "operator")
+    task = std::make_unique<OperatorTask>(reader, layout);
+  else if (kind == "autoregressive")
+    task = std::make_unique<AutoregressiveTask>(reader, layout);
+  else
+    PDS_FAIL(reader.where("kind") << ": expected one of: autoregressive, field_at_time, operator, got \"" << kind
+                                  << "\"");
+  reader.finish();
+  return task;
+}
+
+std::unique_ptr<Task> make_task(SectionReader& section, Layout layout) {
+  SectionOptionReader reader(section);
+  return make_task(section.get_string("kind", std::nullopt, task_kinds()), reader, layout);
+}
+
+std::unique_ptr<Task> make_task_from_json(const nlohmann::json& options, Layout layout, const std::string& origin) {
+  JsonOptionReader reader(options, origin, "task");
+  return make_task(reader.get_string("kind", std::nullopt, task_kinds()), reader, layout);
+}
+
+torch::Tensor rollout(Surrogate& model, const torch::Tensor& initial_frames, std::int64_t steps,
+                      const UnitGaussianNormalizerImpl* input_normalizer,
+                      const UnitGaussianNormalizerImpl* target_normalizer) {
+  PDS_CHECK(initial_frames.defined() && initial_frames.dim() >= 4 && initial_frames.dim() <= 6,
+            "rollout: expected initial frames [B, k, C, *spatial], got " << shape_str(initial_frames));
+  PDS_CHECK(steps >= 0, "rollout: expected steps >= 0, got " << steps);
+  const auto b = initial_frames.size(0);
+  const auto k = initial_frames.size(1);
+  std::vector<std::int64_t> frame_shape(initial_frames.sizes().begin() + 2, initial_frames.sizes().end());
+  std::vector<std::int64_t> out_shape{b};
+  out_shape.insert(out_shape.end(), frame_shape.begin(), frame_shape.end());
+
+  auto window = initial_frames;
+  std::vector<torch::Tensor> predictions;
+  for (std::int64_t s = 0; s < steps; ++s) {
+    auto x = window.flatten(1, 2);  // [B, k * C, *spatial]
+    if (model.layout() == Layout::Vector) x = x.reshape({b, -1});
+    if (input_normalizer) x = input_normalizer->encode(x);
+    auto y = model.forward(x);
+    if (target_normalizer) y = target_normalizer->decode(y);
+    PDS_CHECK(y.numel() == window[0][0].numel() * b,
+              "rollout: the model predicts " << shape_str(y) << " but a frame is " << shape_str(out_shape));
+    y = y.reshape(out_shape);
+    predictions.push_back(y);
+    window = torch::cat({window.narrow(1, 1, k - 1), y.unsqueeze(1)}, 1);
+  }
+  if (predictions.empty()) {
+    std::vector<std::int64_t> empty{b, 0};
+    empty.insert(empty.end(), frame_shape.begin(), frame_shape.end());
+    return torch::zeros(empty, initial_frames.options());
+  }
+  return torch::stack(predictions, 1);
+}
+
+}  // namespace pdestream::surrogates

@@ -1,0 +1,107 @@
+#pragma once
+// Tasks: how one trajectory of a PDE becomes (input, target) examples, and the model shape
+// that follows from the data.
+//
+//   field_at_time   (params, t [, coordinates]) -> u(t)      heat2d (online-training paper)
+//     vector layout (MLP): input [p_1..p_P, t], target the flattened field [C * N]
+//     field layout: input P + 1 constant channels (params, t) broadcast over the grid,
+//                   plus `coordinates` channels x, y, z in [0, 1] when enabled (leave it
+//                   off for FNO, which appends its own grid), target [C, *spatial]
+//     one example per stored time (include_initial = false skips t_0)
+//   operator        u(t[input_index]) -> u(t[t_index])       Burgers (FNO paper)
+//     one example per trajectory; negative indices count from the end (t_index = -1: T)
+//   autoregressive  u(t_{i-k+1}..t_i) stacked on channels -> u(t_{i+1})   Navier-Stokes
+//     `history` k frames; Nt - k examples per trajectory; `horizon` is the number of
+//     rollout steps evaluation uses (0: to the end of the trajectory)
+//
+// Examples are unbatched ([C_in, *spatial] or [F]); collate() stacks them. Vector-layout
+// tasks flatten fields channel-major ([C, *spatial] -> [C * N]).
+//
+//   [task]
+//   kind = "autoregressive"
+//   history = 10
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "surrogates/normalizer.hpp"
+#include "surrogates/surrogate.hpp"
+
+namespace pdestream::surrogates {
+
+class OptionReader;
+
+struct Trajectory {
+  std::vector<double> params;  // the sampled PDE parameters
+  std::vector<double> times;   // Nt output times, the initial state included
+  torch::Tensor frames;        // [Nt, C, *spatial] float32
+
+  // Throws unless frames is [Nt, C, *spatial] (1-3 spatial axes) with Nt == times.size().
+  void validate() const;
+};
+
+struct TrajectoryShape {
+  std::int64_t num_params = 0;
+  std::int64_t num_times = 0;
+  std::int64_t channels = 0;
+  std::vector<std::int64_t> spatial;
+
+  static TrajectoryShape of(const Trajectory& t);
+  std::int64_t num_points() const;
+};
+
+struct Example {
+  torch::Tensor input;
+  torch::Tensor target;
+};
+
+// Stack unbatched examples into one batch.
+Example collate(const std::vector<Example>& examples);
+
+class Task {
+ public:
+  explicit Task(Layout layout) : layout_(layout) {}
+  virtual ~Task() = default;
+
+  virtual std::string kind() const = 0;
+  Layout layout() const { return layout_; }
+
+  virtual std::int64_t num_examples(const TrajectoryShape& shape) const = 0;
+  // Example i in [0, num_examples); throws for an out-of-range index.
+  virtual Example example(const Trajectory& trajectory, std::int64_t i) const = 0;
+  // Channels (features) and grid the model must take and produce for this data.
+  virtual ModelShape model_shape(const TrajectoryShape& shape) const = 0;
+  // Channels the input and target normalisers see (axis 1 of a batch).
+  virtual std::int64_t input_channels(const TrajectoryShape& shape) const = 0;
+  std::int64_t target_channels(const TrajectoryShape& shape) const { return shape.channels; }
+  // "kind" and every option, for the model file's metadata.
+  virtual nlohmann::json options_json() const = 0;
+
+ protected:
+  // [C, *spatial] -> [C * N] in vector layout, unchanged in field layout.
+  torch::Tensor shape_field(const torch::Tensor& field) const;
+
+ private:
+  Layout layout_;
+};
+
+std::vector<std::string> task_kinds();
+// From the [task] section (kind + options; unknown keys are errors). The layout is the
+// model's (model_layout(name) in registry.hpp).
+std::unique_ptr<Task> make_task(SectionReader& section, Layout layout);
+std::unique_ptr<Task> make_task_from_json(const nlohmann::json& options, Layout layout,
+                                          const std::string& origin = "task options");
+std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, Layout layout);
+
+// Autoregressive rollout: initial_frames [B, k, C, *spatial] (the last k states), returns
+// the next `steps` states [B, steps, C, *spatial], each prediction fed back as input.
+// Vector-layout models get flattened frames. With normalisers, inputs are encoded and
+// outputs decoded (the model works in normalised units). Runs under the caller's grad mode.
+torch::Tensor rollout(Surrogate& model, const torch::Tensor& initial_frames, std::int64_t steps,
+                      const UnitGaussianNormalizerImpl* input_normalizer = nullptr,
+                      const UnitGaussianNormalizerImpl* target_normalizer = nullptr);
+
+}  // namespace pdestream::surrogates

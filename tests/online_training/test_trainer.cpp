@@ -1,0 +1,193 @@
+// The training engine: 2 ranks follow 1 rank, resume is bit-for-bit, a small set is
+// overfit, the saved model reproduces predictions, and bad input is a clear error.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+#include "online_training/model_file.hpp"
+#include "online_training/trainer.hpp"
+#include "surrogates/mlp.hpp"
+#include "tests/test_util.hpp"
+
+using namespace pdestream;
+using namespace pdestream::online_training;
+
+namespace {
+
+std::shared_ptr<surrogates::Surrogate> small_mlp(std::uint64_t seed) {
+  torch::manual_seed(seed);
+  surrogates::MlpOptions o;
+  o.in_features = 3;
+  o.out_features = 4;
+  o.hidden = {32, 32};
+  o.activation = "gelu";
+  return std::make_shared<surrogates::MlpImpl>(o);
+}
+
+// y = smooth function of x, so the task is learnable.
+std::pair<torch::Tensor, torch::Tensor> toy_data(int n) {
+  torch::manual_seed(42);
+  auto x = torch::rand({n, 3}) * 2 - 1;
+  auto k = torch::arange(1, 5, torch::kFloat32);
+  auto y = torch::sin(x.select(1, 0).unsqueeze(1) * k) + x.select(1, 1).unsqueeze(1) * x.select(1, 2).unsqueeze(1) + 2.0;
+  return {x, y};
+}
+
+TrainerOptions options(std::int64_t epochs) {
+  TrainerOptions o;
+  o.epochs = epochs;
+  o.batch_size = 8;
+  o.lr = 3e-3;
+  o.threads = 1;
+  o.log_every = 1000;
+  return o;
+}
+
+std::vector<torch::Tensor> weights(surrogates::Surrogate& m) {
+  std::vector<torch::Tensor> w;
+  for (auto& p : m.parameters()) w.push_back(p.detach().clone());
+  return w;
+}
+
+double max_difference(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  double d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, (a[i] - b[i]).abs().max().item<double>());
+  return d;
+}
+
+}  // namespace
+
+TEST(Trainer, TwoRanksFollowOneRankWithTheSameGlobalBatch) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  auto [x, y] = toy_data(37);  // 37 examples: uneven shards and a short last batch
+  auto o = options(3);
+  o.clip_grad_norm = 1.0;
+  o.schedule = "cosine";
+
+  auto parallel_model = small_mlp(7);
+  Trainer parallel(parallel_model, o, MPI_COMM_WORLD, "");
+  TensorDataSource parallel_data(x, y, o.batch_size, 11, rank, size);
+  parallel.fit(parallel_data);
+
+  auto serial_model = small_mlp(7);
+  Trainer serial(serial_model, o, MPI_COMM_SELF, "");
+  TensorDataSource serial_data(x, y, o.batch_size, 11, 0, 1);
+  serial.fit(serial_data);
+
+  EXPECT_EQ(parallel.step(), 3 * 5);
+  const double diff = max_difference(weights(*parallel_model), weights(*serial_model));
+  EXPECT_LT(diff, 1e-5) << "data-parallel weights drifted from the single-rank run";
+  EXPECT_NEAR(parallel.last_loss(), serial.last_loss(), 1e-5);
+  EXPECT_EQ(max_parameter_divergence(*parallel_model, MPI_COMM_WORLD), 0.0) << "replicas differ";
+}
+
+TEST(Trainer, ResumeContinuesBitForBit) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  auto [x, y] = toy_data(40);
+  auto o = options(4);
+  o.ema_decay = 0.9;
+  o.schedule = "step";
+  o.step_epochs = 1;
+  o.gamma = 0.7;
+  o.loss = "mse";
+  const auto straight_dir = pdestream::testing::scratch_dir("straight", MPI_COMM_WORLD);
+  const auto resumed_dir = pdestream::testing::scratch_dir("resumed", MPI_COMM_WORLD);
+
+  auto a = small_mlp(3);
+  Trainer straight(a, o, MPI_COMM_WORLD, straight_dir);
+  TensorDataSource data_a(x, y, o.batch_size, 5, rank, size);
+  straight.fit(data_a);
+
+  // Stop mid-epoch (step 7 of 4 x 5), as a killed job would after its last checkpoint.
+  auto stopped = o;
+  stopped.max_steps = 7;
+  {
+    auto b = small_mlp(3);
+    Trainer first(b, stopped, MPI_COMM_WORLD, resumed_dir);
+    TensorDataSource data_b(x, y, o.batch_size, 5, rank, size);
+    first.fit(data_b);
+    EXPECT_EQ(first.step(), 7);
+  }
+  auto c = small_mlp(99);  // different initial weights: everything must come from the checkpoint
+  Trainer second(c, o, MPI_COMM_WORLD, resumed_dir);
+  ASSERT_TRUE(second.resume_if_possible());
+  EXPECT_EQ(second.step(), 7);
+  EXPECT_EQ(second.epoch(), 1);
+  TensorDataSource data_c(x, y, o.batch_size, 5, rank, size);
+  second.fit(data_c);
+  EXPECT_EQ(second.step(), straight.step());
+  auto wa = weights(*a), wc = weights(*c);
+  for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wc[i])) << "parameter " << i;
+  EXPECT_DOUBLE_EQ(second.learning_rate(), straight.learning_rate());
+  // EMA weights too (they are what save_model writes).
+  straight.save_model(straight_dir + "/model.safetensors", {});
+  second.save_model(resumed_dir + "/model.safetensors", {});
+  auto fa = read_safetensors_tensors(straight_dir + "/model.safetensors");
+  auto fc = read_safetensors_tensors(resumed_dir + "/model.safetensors");
+  for (const auto& [name, t] : fa.extra) EXPECT_TRUE(torch::equal(t, fc.extra.at(name))) << name;
+}
+
+TEST(Trainer, OverfitsASmallSetAndTheSavedModelPredictsTheSame) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  auto [x, y] = toy_data(8);
+  auto o = options(300);
+  o.batch_size = 8;
+  o.lr = 5e-3;
+  const auto dir = pdestream::testing::scratch_dir("overfit", MPI_COMM_WORLD);
+  auto model = small_mlp(1);
+  Trainer trainer(model, o, MPI_COMM_WORLD, dir);
+  surrogates::UnitGaussianNormalizer in(3), out(4);
+  in->update(x);
+  out->update(y);
+  trainer.set_normalizers(in, out);
+  TensorDataSource train(x, y, o.batch_size, 2, rank, size);
+  TensorDataSource val(x, y, o.batch_size, 2, rank, size, false);
+  const double before = trainer.validate(val);
+  trainer.fit(train, &val);
+  EXPECT_LT(trainer.last_validation(), 0.01) << "started at " << before;
+  EXPECT_LT(trainer.last_validation(), before / 10);
+  trainer.save_model(dir + "/model.safetensors", {{"task", "toy"}});
+
+  auto reloaded = small_mlp(123);
+  auto file = load_safetensors(dir + "/model.safetensors", *reloaded);
+  EXPECT_EQ(file.metadata.at("task"), "toy");
+  surrogates::UnitGaussianNormalizer in2(3), out2(4);
+  for (auto& [name, t] : named_state(*in2)) t.detach().copy_(file.extra.at("input_normalizer." + name));
+  for (auto& [name, t] : named_state(*out2)) t.detach().copy_(file.extra.at("target_normalizer." + name));
+  reloaded->eval();
+  torch::NoGradGuard no_grad;
+  auto again = out2->decode(reloaded->forward(in2->encode(x)));
+  EXPECT_TRUE(torch::allclose(again, trainer.predict(x), 0, 0)) << "reloaded model predicts differently";
+  // The metrics log has step, validation and epoch lines.
+  if (rank == 0) {
+    const auto text = pdestream::testing::read_text(dir + "/metrics.jsonl");
+    EXPECT_NE(text.find("\"event\":\"validation\""), std::string::npos);
+    EXPECT_NE(text.find("\"val_rel_l2\""), std::string::npos);
+  }
+}
+
+TEST(Trainer, NonFiniteLossAndBadOptionsAreClearErrors) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  auto [x, y] = toy_data(8);
+  y[3][1] = std::nan("");
+  Trainer trainer(small_mlp(1), options(1), MPI_COMM_WORLD, "");
+  TensorDataSource data(x, y, 8, 2, rank, size);
+  try {
+    trainer.fit(data);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("training diverged: loss is nan at step 0"), std::string::npos) << e.message();
+  }
+  Config c = Config::parse("[training]\nepochs = 2\nlearning_rate = 0.1\n", "t.toml");
+  SectionReader s(c, "training");
+  TrainerOptions::from_section(s);
+  try {
+    s.finish();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("t.toml: [training] learning_rate: unknown key"), std::string::npos);
+  }
+}

@@ -1,0 +1,229 @@
+// Tasks (examples and model shapes per kind and layout, rollout) and normalisers.
+#include <gtest/gtest.h>
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "surrogates/normalizer.hpp"
+#include "surrogates/registry.hpp"
+#include "surrogates/tasks.hpp"
+
+using namespace pdestream::surrogates;
+using pdestream::Config;
+using pdestream::SectionReader;
+
+namespace {
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const pdestream::Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+class Tasks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::set_num_threads(1);
+    torch::manual_seed(0);
+  }
+};
+
+// 2 parameters, 5 times, 2 channels on an 8x6 grid; frame t holds value 100 t + index.
+Trajectory trajectory() {
+  Trajectory t;
+  t.params = {0.5, -2.0};
+  t.times = {0.0, 0.1, 0.2, 0.3, 0.4};
+  t.frames = torch::arange(5 * 2 * 8 * 6, torch::kFloat32).reshape({5, 2, 8, 6});
+  return t;
+}
+
+std::unique_ptr<Task> task(const std::string& toml, Layout layout) {
+  Config config = Config::parse(toml, "job.toml");
+  SectionReader section(config, "task");
+  return make_task(section, layout);
+}
+
+using Shape = std::vector<int64_t>;
+
+// A field model that predicts "last input frame + 1", to check the rollout's bookkeeping.
+class PlusOne : public Surrogate {
+ public:
+  explicit PlusOne(int64_t channels, Layout layout) : c_(channels), layout_(layout) {}
+  using Surrogate::forward;
+  torch::Tensor forward(const torch::Tensor& x) override {
+    if (layout_ == Layout::Vector) {
+      auto n = x.size(1);
+      return x.narrow(1, n - n / history, n / history) + 1;
+    }
+    return x.narrow(1, x.size(1) - c_, c_) + 1;
+  }
+  std::string kind() const override { return "plus_one"; }
+  Layout layout() const override { return layout_; }
+  nlohmann::json options_json() const override { return {}; }
+  int64_t history = 2;
+
+ private:
+  int64_t c_;
+  Layout layout_;
+};
+
+}  // namespace
+
+TEST_F(Tasks, FieldAtTimeForFieldAndVectorModels) {
+  auto traj = trajectory();
+  auto shape = TrajectoryShape::of(traj);
+  auto field = task("[task]\nkind = \"field_at_time\"\ncoordinates = true\n", Layout::Field);
+  EXPECT_EQ(field->num_examples(shape), 5);
+  auto m = field->model_shape(shape);
+  EXPECT_EQ(m.dim, 2);
+  EXPECT_EQ(m.in_channels, 2 + 1 + 2);
+  EXPECT_EQ(m.out_channels, 2);
+  EXPECT_EQ(m.spatial, (Shape{8, 6}));
+  auto e = field->example(traj, 3);
+  EXPECT_EQ(e.input.sizes().vec(), (Shape{5, 8, 6}));
+  EXPECT_EQ(e.target.sizes().vec(), (Shape{2, 8, 6}));
+  EXPECT_FLOAT_EQ(e.input[0][4][2].item<float>(), 0.5f);
+  EXPECT_FLOAT_EQ(e.input[1][0][5].item<float>(), -2.0f);
+  EXPECT_FLOAT_EQ(e.input[2][7][0].item<float>(), 0.3f);                // t_3
+  EXPECT_FLOAT_EQ(e.input[3][7][0].item<float>(), 1.0f);                // x
+  EXPECT_FLOAT_EQ(e.input[4][0][5].item<float>(), 1.0f);                // y
+  EXPECT_TRUE(e.target.equal(traj.frames[3]));
+
+  auto vec = task("[task]\nkind = \"field_at_time\"\ninclude_initial = false\n", Layout::Vector);
+  EXPECT_EQ(vec->num_examples(shape), 4);
+  auto mv = vec->model_shape(shape);
+  EXPECT_EQ(mv.dim, 0);
+  EXPECT_EQ(mv.in_channels, 3);
+  EXPECT_EQ(mv.out_channels, 2 * 8 * 6);
+  auto ev = vec->example(traj, 0);  // first example is t_1
+  EXPECT_TRUE(ev.input.allclose(torch::tensor({0.5f, -2.0f, 0.1f})));
+  EXPECT_TRUE(ev.target.equal(traj.frames[1].reshape({-1})));
+  EXPECT_EQ(vec->input_channels(shape), 3);
+  EXPECT_EQ(vec->target_channels(shape), 2);
+  // A model built from the task's shape takes a collated batch of its examples.
+  Config config = Config::parse("[model]\nname = \"mlp\"\nhidden = [16]\n", "job.toml");
+  SectionReader section(config, "model");
+  auto mlp = make_model(section, mv);
+  auto batch = collate({vec->example(traj, 0), vec->example(traj, 1)});
+  EXPECT_EQ(mlp->forward(batch.input).sizes(), batch.target.sizes());
+}
+
+TEST_F(Tasks, OperatorMapsInitialToFinalState) {
+  auto traj = trajectory();
+  auto shape = TrajectoryShape::of(traj);
+  auto op = task("[task]\nkind = \"operator\"\n", Layout::Field);
+  EXPECT_EQ(op->num_examples(shape), 1);
+  auto e = op->example(traj, 0);
+  EXPECT_TRUE(e.input.equal(traj.frames[0]));
+  EXPECT_TRUE(e.target.equal(traj.frames[4]));
+  auto m = op->model_shape(shape);
+  EXPECT_EQ(m.in_channels, 2);
+  auto op2 = task("[task]\nkind = \"operator\"\ninput_index = 1\nt_index = 2\n", Layout::Vector);
+  auto e2 = op2->example(traj, 0);
+  EXPECT_TRUE(e2.target.equal(traj.frames[2].reshape({-1})));
+  EXPECT_EQ(op2->model_shape(shape).in_channels, 96);
+  auto bad = task("[task]\nkind = \"operator\"\nt_index = 9\n", Layout::Field);
+  auto msg = error_of([&] { bad->example(traj, 0); });
+  EXPECT_NE(msg.find("t_index = 9: expected an index into 5 frames"), std::string::npos) << msg;
+}
+
+TEST_F(Tasks, AutoregressiveStacksHistoryAndRollsOut) {
+  auto traj = trajectory();
+  auto shape = TrajectoryShape::of(traj);
+  auto ar = task("[task]\nkind = \"autoregressive\"\nhistory = 2\nhorizon = 3\n", Layout::Field);
+  EXPECT_EQ(ar->num_examples(shape), 3);
+  EXPECT_EQ(ar->model_shape(shape).in_channels, 4);
+  EXPECT_EQ(ar->input_channels(shape), 4);
+  auto e = ar->example(traj, 1);
+  EXPECT_EQ(e.input.sizes().vec(), (Shape{4, 8, 6}));
+  EXPECT_TRUE(e.input.narrow(0, 0, 2).equal(traj.frames[1]));
+  EXPECT_TRUE(e.input.narrow(0, 2, 2).equal(traj.frames[2]));
+  EXPECT_TRUE(e.target.equal(traj.frames[3]));
+  EXPECT_EQ(ar->options_json()["horizon"], 3);
+  auto msg = error_of([&] { ar->example(traj, 3); });
+  EXPECT_NE(msg.find("example index 3 out of range: expected 0..2"), std::string::npos) << msg;
+
+  // Rollout feeds predictions back: "last frame + 1" gives frames + 1, + 2, + 3.
+  auto initial = traj.frames.narrow(0, 0, 2).unsqueeze(0).repeat({3, 1, 1, 1, 1});  // [3, 2, 2, 8, 6]
+  for (Layout layout : {Layout::Field, Layout::Vector}) {
+    PlusOne model(2, layout);
+    auto out = rollout(model, initial, 3);
+    ASSERT_EQ(out.sizes().vec(), (Shape{3, 3, 2, 8, 6}));
+    for (int s = 0; s < 3; ++s) EXPECT_TRUE(out[2][s].equal(traj.frames[1] + (s + 1))) << s;
+  }
+  // With a real model and normalisers.
+  auto fno = make_model_from_json({{"name", "fno"}, {"dim", 2}, {"in_channels", 4}, {"out_channels", 2},
+                                   {"width", 8}, {"modes", 3}, {"layers", 1}});
+  UnitGaussianNormalizer in(4), out(2);
+  in->update(collate({ar->example(traj, 0), ar->example(traj, 1)}).input);
+  out->update(collate({ar->example(traj, 0), ar->example(traj, 1)}).target);
+  torch::NoGradGuard g;
+  auto pred = rollout(*fno, initial, 4, in.get(), out.get());
+  EXPECT_EQ(pred.sizes().vec(), (Shape{3, 4, 2, 8, 6}));
+  EXPECT_TRUE(torch::isfinite(pred).all().item<bool>());
+}
+
+TEST_F(Tasks, TaskOptionsAreValidated) {
+  auto msg = error_of([] { task("[task]\nkind = \"forecast\"\n", Layout::Field); });
+  EXPECT_NE(msg.find("job.toml: [task] kind: expected one of: autoregressive, field_at_time, operator"),
+            std::string::npos) << msg;
+  msg = error_of([] { task("[task]\nkind = \"operator\"\nhistory = 3\n", Layout::Field); });
+  EXPECT_NE(msg.find("[task] history: unknown key"), std::string::npos) << msg;
+  msg = error_of([] { task("[task]\nkind = \"autoregressive\"\nhistory = 0\n", Layout::Field); });
+  EXPECT_NE(msg.find("[task] history: expected an integer in [1, 1000], got 0"), std::string::npos) << msg;
+  msg = error_of([] { task("[task]\nkind = \"field_at_time\"\ncoordinates = true\n", Layout::Vector); });
+  EXPECT_NE(msg.find("[task] coordinates: expected false for a vector model"), std::string::npos) << msg;
+  auto t = task("[task]\nkind = \"autoregressive\"\nhistory = 7\n", Layout::Field);
+  msg = error_of([&] { t->num_examples(TrajectoryShape::of(trajectory())); });
+  EXPECT_NE(msg.find("history = 7 needs more than 7 frames per trajectory, got 5"), std::string::npos) << msg;
+  // JSON round trip.
+  auto a = task("[task]\nkind = \"autoregressive\"\nhistory = 3\n", Layout::Field);
+  auto b = make_task_from_json(nlohmann::json::parse(a->options_json().dump()), Layout::Field);
+  EXPECT_EQ(a->options_json(), b->options_json());
+  Trajectory broken = trajectory();
+  broken.times.pop_back();
+  msg = error_of([&] { TrajectoryShape::of(broken); });
+  EXPECT_NE(msg.find("expected 4 frames (one per time), got 5"), std::string::npos) << msg;
+}
+
+TEST_F(Tasks, NormalizerStatisticsRoundTripAndMerge) {
+  auto data = torch::randn({64, 3, 10, 4}, torch::kFloat64) * torch::tensor({1.0, 5.0, 0.1}, torch::kFloat64).view({1, 3, 1, 1}) +
+              torch::tensor({-2.0, 10.0, 0.5}, torch::kFloat64).view({1, 3, 1, 1});
+  UnitGaussianNormalizer whole(3);
+  whole->update(data.to(torch::kFloat32));
+  // Streaming in uneven batches gives the same statistics.
+  UnitGaussianNormalizer a(3), b(3);
+  a->update(data.narrow(0, 0, 5));
+  a->update(data.narrow(0, 5, 20));
+  b->update(data.narrow(0, 25, 39));
+  a->merge(*b);
+  auto per_channel = data.transpose(0, 1).reshape({3, -1});
+  EXPECT_TRUE(a->mean().allclose(per_channel.mean(1), 1e-10, 1e-12));
+  EXPECT_TRUE(a->std().allclose(per_channel.std(1, false), 1e-10, 1e-12));
+  EXPECT_DOUBLE_EQ(a->count(), 64.0 * 40);
+  EXPECT_TRUE(whole->mean().allclose(a->mean(), 1e-5, 1e-5));
+
+  auto x = data.to(torch::kFloat32);
+  auto z = a->encode(x);
+  EXPECT_EQ(z.scalar_type(), torch::kFloat32);
+  auto zc = z.transpose(0, 1).reshape({3, -1});
+  EXPECT_TRUE(zc.mean(1).abs().max().item<double>() < 1e-4);
+  EXPECT_TRUE((zc.std(1) - 1).abs().max().item<double>() < 1e-3);
+  EXPECT_TRUE(a->decode(z).allclose(x, 1e-5, 1e-4));
+  // Flattened channel-major features (the MLP's target) use the same per-channel stats.
+  auto flat = x.reshape({64, -1});
+  EXPECT_TRUE(a->encode(flat).allclose(z.reshape({64, -1})));
+  // State lives in named buffers.
+  std::vector<std::string> names;
+  for (const auto& buf : a->named_buffers()) names.push_back(buf.key());
+  EXPECT_EQ(names, (std::vector<std::string>{"mean", "var", "count"}));
+
+  UnitGaussianNormalizer fresh(3);
+  auto msg = error_of([&] { fresh->encode(x); });
+  EXPECT_NE(msg.find("encode before any data was seen"), std::string::npos) << msg;
+  msg = error_of([&] { a->encode(torch::zeros({2, 4, 5})); });
+  EXPECT_NE(msg.find("expected [B, 3, ...] or [B, 3 * N], got [2, 4, 5]"), std::string::npos) << msg;
+}
