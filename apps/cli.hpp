@@ -66,6 +66,7 @@ SubcommandRegistration add_simulate(CLI::App& root);
 SubcommandRegistration add_generate(CLI::App& root);
 SubcommandRegistration add_export(CLI::App& root);
 SubcommandRegistration add_train(CLI::App& root);
+SubcommandRegistration add_evaluate(CLI::App& root);
 SubcommandRegistration add_poisson(CLI::App& root);
 
 std::string format_seconds(double s);

@@ -35,3 +35,24 @@ cli_test(err_train_no_config "unit" ${EXPECT} fail "train needs --config FILE or
 cli_test(err_train_resume_missing "unit" ${EXPECT} fail "--resume nowhere: no config.toml there"
   ${PDS} train --resume nowhere)
 set_tests_properties(cli_err_train_unknown_model cli_err_train_bad_key PROPERTIES FIXTURES_REQUIRED train_data)
+
+# evaluate: the held-out split and a whole file, on 1 and 2 ranks, with ParaView and HDF5.
+cli_test(evaluate_np1 "unit" ${EXPECT} ok "field_at_time on 2 trajectories.*relative L2: mean [0-9.e-]+, median"
+  ${PDS} evaluate --run train1 --paraview eval1 --out eval1.h5)
+cli_test(evaluate_np2 "mpi" ${EXPECT} ok "on 12 trajectories of train_data.h5.*predictions: eval2.h5"
+  ${MPI2} ${PDS} evaluate --run train1 --data train_data.h5 --out eval2.h5)
+set_tests_properties(cli_evaluate_np1 cli_evaluate_np2 PROPERTIES FIXTURES_REQUIRED "train_data;train_run"
+  FIXTURES_SETUP evaluated DEPENDS cli_train_resume)
+set_tests_properties(cli_evaluate_np2 PROPERTIES DEPENDS "cli_train_resume;cli_evaluate_np1")
+cli_test(evaluate_outputs "unit" ${PY} -c "import h5py, numpy as np, json
+a = h5py.File('eval1.h5'); b = h5py.File('eval2.h5'); d = h5py.File('train_data.h5')
+assert a['tensor'].shape == (2, 5, 16, 16), a['tensor'].shape
+assert b['tensor'].shape == (12, 5, 16, 16), b['tensor'].shape
+assert np.allclose(a['tensor'][:], b['tensor'][10:12], atol=1e-6), 'held-out predictions differ between runs'
+assert np.allclose(b['params'][:], d['params'][:])
+e = json.load(open('train1/evaluation.json'))
+assert len(e['relative_l2']) == 12 and abs(e['mean'] - sum(e['relative_l2']) / 12) < 1e-12
+import os; assert os.path.exists('eval1/sample10.pvd') and os.path.exists('eval1/sample11.pvd')
+print('evaluate outputs consistent')")
+set_tests_properties(cli_evaluate_outputs PROPERTIES FIXTURES_REQUIRED evaluated DEPENDS "cli_evaluate_np1;cli_evaluate_np2")
+cli_test(err_evaluate_no_run "unit" ${EXPECT} fail "--run nowhere: no model.safetensors there" ${PDS} evaluate --run nowhere)

@@ -1,0 +1,182 @@
+// pdestream evaluate: a trained model against stored trajectories.
+//
+// Sample runs:
+//   pdestream evaluate --run runs/heat2d_fno
+//   pdestream evaluate --run runs/heat2d_fno --data runs/heat2d.h5 --paraview runs/eval-pv --out runs/pred.h5
+//   mpirun -np 2 pdestream evaluate --run runs/heat2d_fno --samples 4
+//
+// Without --data it uses the run's held-out trajectories (the config's [data] split).
+// Reports per-sample relative L2 (mean, median, worst) and, for autoregressive tasks, the
+// error against rollout step. --paraview writes <c>_pred, <c>, <c>_error per channel for
+// the first --paraview-samples samples; --out writes the predictions as an HDF5 dataset.
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "apps/cli.hpp"
+#include "core/error.hpp"
+#include "io/hdf5_dataset.hpp"
+#include "io/paraview.hpp"
+#include "online_training/dataset_source.hpp"
+#include "online_training/evaluation.hpp"
+
+namespace pdestream::apps {
+
+namespace {
+
+struct EvaluateArgs {
+  std::string run;
+  std::string data;
+  std::string paraview;
+  int paraview_samples = 2;
+  std::string out;
+  int samples = 0;
+};
+
+void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
+  const int rank = comm_rank(world), size = comm_size(world);
+  online_training::LoadedSurrogate surrogate;
+  std::shared_ptr<online_training::TrajectoryStore> store;
+  std::vector<std::int64_t> ids;
+  collective_try(world, [&] {
+    const std::string model_path = args.run + "/model.safetensors";
+    PDS_CHECK(std::filesystem::exists(model_path), "--run " << args.run << ": no model.safetensors there (expected a "
+                                                                            "run directory written by pdestream train)");
+    surrogate = online_training::LoadedSurrogate::from_file(model_path);
+    std::string data = args.data;
+    if (data.empty()) {
+      const Config config = Config::load(args.run + "/config.toml");
+      SectionReader d(config, "data");
+      data = d.get_string("path");
+      const double fraction = d.get_double("validation_fraction", 0.1);
+      store = std::make_shared<online_training::TrajectoryStore>(data);
+      const auto n = store->size();
+      const auto held = static_cast<std::int64_t>(std::ceil(fraction * n));
+      for (std::int64_t i = n - std::max<std::int64_t>(held, 1); i < n; ++i) ids.push_back(i);
+    } else {
+      store = std::make_shared<online_training::TrajectoryStore>(data);
+      for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
+    }
+    if (args.samples > 0 && static_cast<std::size_t>(args.samples) < ids.size()) ids.resize(args.samples);
+  });
+  const auto& layout = store->layout();
+  const auto n = static_cast<std::int64_t>(ids.size());
+
+  // Every rank evaluates samples rank, rank + size, ...; rounds keep collective writes in step.
+  std::vector<double> errors(n, 0.0);
+  std::vector<double> step_sum;
+  std::unique_ptr<io::DatasetWriter> writer;
+  const std::int64_t rounds = (n + size - 1) / size;
+  for (std::int64_t r = 0; r < rounds; ++r) {
+    const std::int64_t k = r * size + rank;
+    online_training::TrajectoryEvaluation e;
+    collective_try(world, [&] {
+      if (k < n) e = online_training::evaluate_trajectory(surrogate, store->get(ids[k]));
+    });
+    if (k < n) {
+      errors[k] = e.relative_l2;
+      if (step_sum.size() < e.per_step.size()) step_sum.resize(e.per_step.size(), 0.0);
+      for (std::size_t i = 0; i < e.per_step.size(); ++i) step_sum[i] += e.per_step[i];
+    }
+    if (!args.out.empty()) {
+      if (!writer) {
+        // Every rank needs the times of a prediction to create the file; agree on rank 0's.
+        std::vector<double> times = k < n ? e.times : std::vector<double>();
+        int count = static_cast<int>(times.size());
+        MPI_Bcast(&count, 1, MPI_INT, 0, world);
+        times.resize(count);
+        MPI_Bcast(times.data(), count, MPI_DOUBLE, 0, world);
+        io::DatasetLayout out = layout;
+        out.num_samples = static_cast<int>(n);
+        out.times = times;
+        out.config_toml = surrogate.metadata.count("config") ? surrogate.metadata.at("config") : "";
+        out.solver = layout.solver + " (predicted by " + surrogate.model->kind() + ")";
+        collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(args.out, out, world); });
+      }
+      for (int t = 0; t < writer->layout().num_times(); ++t) {
+        Field f;
+        if (k < n) f = online_training::to_field(e.prediction[t], layout.channels);
+        writer->write_frame(static_cast<int>(k < n ? k : 0), t, k < n ? &f : nullptr);
+      }
+    }
+    if (!args.paraview.empty() && k < n && k < args.paraview_samples) {
+      std::vector<std::string> names;
+      for (const auto& c : layout.channels) names.insert(names.end(), {c + "_pred", c, c + "_error"});
+      io::ParaViewWriter pv(args.paraview, "sample" + std::to_string(ids[k]), layout.grid, MPI_COMM_SELF);
+      for (std::size_t t = 0; t < e.times.size(); ++t) {
+        auto frame = torch::cat({e.prediction[t], e.truth[t], e.prediction[t] - e.truth[t]}, 0);
+        // Interleave per channel: [pred_c, truth_c, error_c] for each c.
+        const auto c = static_cast<std::int64_t>(layout.channels.size());
+        std::vector<torch::Tensor> parts;
+        for (std::int64_t i = 0; i < c; ++i)
+          for (std::int64_t j = 0; j < 3; ++j) parts.push_back(frame[j * c + i].unsqueeze(0));
+        pv.write(online_training::to_field(torch::cat(parts, 0), names), e.times[t]);
+      }
+    }
+  }
+  if (writer) {
+    std::vector<std::vector<double>> params;
+    if (rank == 0)
+      for (auto id : ids) params.push_back(store->get(id).params);
+    if (!layout.param_names.empty()) writer->write_params(params);
+    writer->close();
+  }
+  MPI_Allreduce(MPI_IN_PLACE, errors.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
+  int steps = static_cast<int>(step_sum.size());
+  MPI_Allreduce(MPI_IN_PLACE, &steps, 1, MPI_INT, MPI_MAX, world);
+  step_sum.resize(steps, 0.0);
+  MPI_Allreduce(MPI_IN_PLACE, step_sum.data(), steps, MPI_DOUBLE, MPI_SUM, world);
+
+  std::vector<double> sorted = errors;
+  std::sort(sorted.begin(), sorted.end());
+  double mean = 0;
+  for (double v : errors) mean += v / static_cast<double>(n);
+  const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  const auto worst = std::max_element(errors.begin(), errors.end()) - errors.begin();
+  std::ostringstream os;
+  os.precision(4);
+  os << "[evaluate] " << surrogate.model->kind() << " / " << surrogate.task->kind() << " on " << n << " trajectories of "
+     << store->path() << "\n  relative L2: mean " << mean << ", median " << median << ", worst " << errors[worst]
+     << " (sample " << ids[worst] << ")";
+  if (surrogate.task->kind() == "autoregressive") {
+    os << "\n  error vs rollout step:";
+    for (int i = 0; i < steps; ++i) os << (i % 10 == 0 ? "\n   " : "") << " " << step_sum[i] / static_cast<double>(n);
+  }
+  if (!args.paraview.empty()) os << "\n  ParaView: " << args.paraview;
+  if (!args.out.empty()) os << "\n  predictions: " << args.out;
+  print0(world, os.str());
+  if (rank == 0) {
+    std::ofstream metrics(args.run + "/evaluation.json");
+    nlohmann::json j = {{"data", store->path()}, {"samples", ids}, {"relative_l2", errors},
+                        {"mean", mean},          {"median", median}, {"worst", errors[worst]}};
+    if (steps > 0) {
+      std::vector<double> curve(steps);
+      for (int i = 0; i < steps; ++i) curve[i] = step_sum[i] / static_cast<double>(n);
+      j["per_step"] = curve;
+    }
+    metrics << j.dump(2) << "\n";
+  }
+}
+
+}  // namespace
+
+SubcommandRegistration add_evaluate(CLI::App& root) {
+  auto args = std::make_shared<EvaluateArgs>();
+  auto* cmd = root.add_subcommand("evaluate", "Evaluate a trained model on stored trajectories");
+  cmd->add_option("--run", args->run, "Run directory written by pdestream train")->required();
+  cmd->add_option("--data", args->data, "HDF5 dataset (default: the run's held-out trajectories)");
+  cmd->add_option("--paraview", args->paraview, "Write prediction, truth and error fields here");
+  cmd->add_option("--paraview-samples", args->paraview_samples, "How many samples to write to ParaView")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--out", args->out, "Write the predictions as an HDF5 dataset");
+  cmd->add_option("--samples", args->samples, "Evaluate at most this many trajectories")->check(CLI::NonNegativeNumber);
+  return {cmd, [args](MPI_Comm world) { run_evaluate(*args, world); }};
+}
+
+}  // namespace pdestream::apps
