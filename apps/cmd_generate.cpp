@@ -31,6 +31,12 @@ struct GenerateArgs {
   std::string out;
 };
 
+std::string grid_text(const Grid& g) {
+  std::string s;
+  for (int a = 0; a < g.dim; ++a) s += (a ? "x" : "") + std::to_string(g.shape[a]);
+  return s;
+}
+
 std::string describe(const Parameters& p) {
   std::ostringstream os;
   os.precision(6);
@@ -156,7 +162,7 @@ void run_generate(const GenerateArgs& args, MPI_Comm world) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   std::ostringstream os;
   os << "[generate] wrote " << args.out << ": " << sampling.samples << " samples x " << frames << " frames of "
-     << layout.grid.shape[0] << "x" << layout.grid.shape[1] << " (" << groups << " group(s) of "
+     << grid_text(layout.grid) << " (" << groups << " group(s) of "
      << sampling.ranks_per_sim << " rank(s), " << format_seconds(elapsed) << ")";
   print0(world, os.str());
 }
