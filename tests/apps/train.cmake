@@ -56,3 +56,24 @@ import os; assert os.path.exists('eval1/sample10.pvd') and os.path.exists('eval1
 print('evaluate outputs consistent')")
 set_tests_properties(cli_evaluate_outputs PROPERTIES FIXTURES_REQUIRED evaluated DEPENDS "cli_evaluate_np1;cli_evaluate_np2")
 cli_test(err_evaluate_no_run "unit" ${EXPECT} fail "--run nowhere: no model.safetensors there" ${PDS} evaluate --run nowhere)
+
+# The FNO-paper configs end to end at toy sizes: Burgers (operator task, FNO1d) and
+# Navier-Stokes (autoregressive task, FNO2d with rollout evaluation).
+set(BURGERS_FNO ${PROJECT_SOURCE_DIR}/configs/burgers_fno.toml)
+set(NS_FNO ${PROJECT_SOURCE_DIR}/configs/ns2d_fno.toml)
+cli_test(fno_burgers_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-root --oversubscribe --bind-to none \
+  $<TARGET_FILE:pdestream> generate --config ${BURGERS_FNO} --samples 8 --set solver.solve_nx=1024 --set solver.nx=64 \
+  --out burg.h5 --set output.dir=burg_gen && \
+  ${EXPECT_STR} ok 'fno \\(.*parameters\\) on 7 examples from 7 trajectories.*done: step 2' \
+  $<TARGET_FILE:pdestream> train --config ${BURGERS_FNO} --set data.path=burg.h5 --set data.validation_fraction=0.125 \
+  --set model.width=8 --set model.modes=4 --set training.epochs=2 --set training.batch_size=8 --set output.dir=burg_fno && \
+  ${EXPECT_STR} ok 'fno / operator on 1 trajectories' $<TARGET_FILE:pdestream> evaluate --run burg_fno")
+cli_test(fno_ns2d_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-root --oversubscribe --bind-to none \
+  $<TARGET_FILE:pdestream> generate --config ${NS_FNO} --samples 4 --set solver.nx=16 --set solver.solve_nx=16 \
+  --set solver.t_final=1 --set solver.outputs=6 --set solver.dt=0.01 --out ns.h5 --set output.dir=ns_gen && \
+  ${EXPECT_STR} ok 'on 12 examples from 3 trajectories.*done: step 2' \
+  $<TARGET_FILE:pdestream> train --config ${NS_FNO} --set data.path=ns.h5 --set data.validation_fraction=0.25 \
+  --set task.history=3 --set task.horizon=4 --set model.width=8 --set model.modes=4 --set training.epochs=1 \
+  --set training.batch_size=6 --set output.dir=ns_fno && \
+  ${EXPECT_STR} ok 'fno / autoregressive on 1 trajectories.*error vs rollout step: +[0-9.e-]+ [0-9.e-]+ [0-9.e-]+ [0-9.e-]+ ' \
+  $<TARGET_FILE:pdestream> evaluate --run ns_fno")
