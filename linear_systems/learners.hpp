@@ -11,12 +11,15 @@
 //
 // Learners (Khodak et al., "Learning to Relax", ICLR 2024, and the classic baselines):
 //   tsallis  Tsallis-INF (alpha = 1/2, Zimmert & Seldin), eta_t = 2/sqrt(t), importance-
-//            weighted loss estimates
-//   exp3     Exp3 with the anytime rate eta_t = sqrt(2 ln K / (K t))
+//            weighted loss estimates of the cost in units of the running mean cost, relative
+//            to a moving baseline (an EMA of the previous costs; see ScaledLoss in the .cpp):
+//            multiplying all costs by one factor changes no choice
+//   exp3     Exp3 with the anytime rate eta_t = sqrt(2 ln K / (K t)), costs in units of the
+//            running mean cost (no baseline)
 //   ucb1     UCB1 on rewards 1 - cost (each arm once first, in a seeded random order)
 //   chebcb   contextual: per-arm ridge regression of the cost on Chebyshev features of the
 //            context, arms drawn by inverse-gap weighting (SquareCB)
-//   binned   contextual: one Tsallis-INF per bin of the context range
+//   binned   contextual: one Tsallis-INF per bin of the context range (own scale and baseline)
 //   fixed    always the first arm (a baseline that still records through the same path)
 //
 // Every learner is reproducible from its seed (its own splitmix64 stream, no std::
@@ -67,6 +70,9 @@ class Learner {
 
   virtual std::string name() const = 0;
   virtual bool contextual() const { return false; }
+  // True when multiplying every cost by one factor changes no choice (tsallis, exp3, binned):
+  // such a learner only needs costs on one consistent scale, not spread over [0, 1].
+  virtual bool scale_free() const { return false; }
 
   int num_arms() const { return static_cast<int>(options_.arms.size()); }
   double arm(int i) const { return options_.arms.at(i); }

@@ -211,7 +211,15 @@ PetscErrorCode RelaxationTuner::post_solve(PC pc, KSP ksp, Vec, Vec) {
   pending_.iterations = static_cast<int>(its);
   pending_.converged = reason > 0;
   max_seen_ = std::max(max_seen_, pending_.iterations);
-  const double cap = options_.cap > 0 ? options_.cap : std::max(max_seen_, 1);
+  // Without a cap: scale-free learners (tsallis, exp3, binned measure costs in units of their
+  // running mean) get one fixed unit for the whole sequence, the KSP's iteration limit -- the
+  // largest count seen so far changes the unit as it grows; the others (ucb1, chebcb) need
+  // costs spread over [0, 1] and keep the largest count seen so far.
+  PetscInt max_it = 0;
+  PetscCall(KSPGetTolerances(ksp, nullptr, nullptr, nullptr, &max_it));
+  const double cap = options_.cap > 0            ? options_.cap
+                     : learner_->scale_free() ? std::max<double>({static_cast<double>(max_it), max_seen_, 1.0})
+                                              : std::max(max_seen_, 1);
   // A failed solve costs the cap: never cheaper than any converged one.
   const double cost = pending_.converged ? std::min(1.0, its / cap) : 1.0;
   pending_.cost = cost;
@@ -341,7 +349,7 @@ PetscErrorCode sor_bandit_setfromoptions(PC pc, PetscOptionItems* PetscOptionsOb
   PetscCall(PetscOptionsRealArray("-pc_sor_omega_bandit_omega_range", "Omega grid lo,hi", "", omega_range,
                                   &n_omega, &omega_flag));
   PetscCall(PetscOptionsInt("-pc_sor_omega_bandit_seed", "Seed of the learner", "", seed, &seed, nullptr));
-  PetscCall(PetscOptionsInt("-pc_sor_omega_bandit_cap", "Iteration count of cost 1 (0: largest seen)", "", cap,
+  PetscCall(PetscOptionsInt("-pc_sor_omega_bandit_cap", "Iteration count of cost 1 (0: max_it for tsallis/exp3/binned, else the largest seen)", "", cap,
                             &cap, nullptr));
   PetscCall(PetscOptionsEList("-pc_sor_omega_bandit_context", "Context of contextual learners", "", contexts, 3,
                               contexts[context_index], &context_index, nullptr));

@@ -12,7 +12,8 @@
 //   -pc_sor_omega_bandit_arms 20                         number of omega values
 //   -pc_sor_omega_bandit_omega_range 1.0,1.95            omega grid = linspace(lo, hi, arms)
 //   -pc_sor_omega_bandit_seed 0
-//   -pc_sor_omega_bandit_cap 0                           cost = its / cap (0: largest count seen so far)
+//   -pc_sor_omega_bandit_cap 0                           cost = its / cap (0: max_it for tsallis/exp3/binned,
+//                                                        else the largest count seen so far)
 //   -pc_sor_omega_bandit_context application             application|diagonal|none
 //   -pc_sor_omega_bandit_context_range 0,10              raw context range of contextual learners
 //   -pc_sor_omega_bandit_degree 3  -pc_sor_omega_bandit_gamma 10   (chebcb)
@@ -51,7 +52,7 @@ struct TunerOptions {
   double omega_hi = 1.95;
   std::vector<double> omegas;  // explicit arm values; when set, arms/omega_lo/omega_hi are ignored
   std::uint64_t seed = 0;
-  int cap = 0;                           // 0: normalise by the largest iteration count seen so far
+  int cap = 0;                           // 0: max_it (scale-free learners) or the largest count seen
   std::string context = "application";   // application | diagonal | none
   bool context_range_set = false;        // true: context_lo/hi override the application's range
   double context_lo = 0.0;
