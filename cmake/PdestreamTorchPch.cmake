@@ -10,17 +10,15 @@
 #
 # ccache caches compiles that use a PCH only with sloppiness pch_defines,time_macros.
 # ccache 4.7 (Debian 12) has no `ccache key=value compiler` form, so the setting is
-# passed through the environment by `cmake -E env`, on the torch targets only.
+# passed through the environment by `cmake -E env` in the project-wide launcher.
 
 if(COMMAND pdestream_use_torch)
   return()
 endif()
 
 function(_pdestream_torch_launcher target)
-  if(PDESTREAM_USE_CCACHE AND CCACHE_PROGRAM)
-    set_target_properties(${target} PROPERTIES CXX_COMPILER_LAUNCHER
-      "${CMAKE_COMMAND};-E;env;CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime;${CCACHE_PROGRAM}")
-  endif()
+  # The project-wide launcher (top-level CMakeLists.txt) already sets the sloppiness the
+  # PCH needs and a base_dir; nothing target-specific is left to do.
 endfunction()
 
 if(PDESTREAM_TORCH_PCH AND NOT TARGET pdestream_torch_pch)
