@@ -4,6 +4,7 @@
 //   pdestream evaluate --run runs/heat2d_fno
 //   pdestream evaluate --run runs/heat2d_fno --data runs/heat2d.h5 --paraview runs/eval-pv --out runs/pred.h5
 //   mpirun -np 2 pdestream evaluate --run runs/heat2d_fno --samples 4
+//   pdestream evaluate --run runs/heat2d_fno --set data.validation_fraction=0.5
 //
 // Without --data it uses the run's held-out trajectories (the config's [data] split).
 // Reports per-sample relative L2 (mean, median, worst) and, for autoregressive tasks, the
@@ -31,6 +32,7 @@ namespace pdestream::apps {
 namespace {
 
 struct EvaluateArgs {
+  std::vector<std::string> sets;
   std::string run;
   std::string data;
   std::string paraview;
@@ -51,7 +53,8 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
     surrogate = online_training::LoadedSurrogate::from_file(model_path);
     std::string data = args.data;
     if (data.empty()) {
-      const Config config = Config::load(args.run + "/config.toml");
+      Config config = Config::load(args.run + "/config.toml");
+      config.apply_overrides(args.sets);
       SectionReader d(config, "data");
       data = d.get_string("path");
       const double fraction = d.get_double("validation_fraction", 0.1);
@@ -176,6 +179,8 @@ SubcommandRegistration add_evaluate(CLI::App& root) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", args->out, "Write the predictions as an HDF5 dataset");
   cmd->add_option("--samples", args->samples, "Evaluate at most this many trajectories")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--set", args->sets, "Override a key of the run's config: section.key=value (repeatable)")
+      ->allow_extra_args(false);
   return {cmd, [args](MPI_Comm world) { run_evaluate(*args, world); }};
 }
 

@@ -55,6 +55,12 @@ assert len(e['relative_l2']) == 12 and abs(e['mean'] - sum(e['relative_l2']) / 1
 import os; assert os.path.exists('eval1/sample10.pvd') and os.path.exists('eval1/sample11.pvd')
 print('evaluate outputs consistent')")
 set_tests_properties(cli_evaluate_outputs PROPERTIES FIXTURES_REQUIRED evaluated DEPENDS "cli_evaluate_np1;cli_evaluate_np2")
+cli_test(evaluate_set "unit" ${EXPECT} ok "field_at_time on 6 trajectories"
+  ${PDS} evaluate --run train1 --set data.validation_fraction=0.5)
+set_tests_properties(cli_evaluate_set PROPERTIES FIXTURES_REQUIRED "train_data;train_run" DEPENDS cli_evaluate_outputs)
+cli_test(err_evaluate_bad_set "unit" ${EXPECT} fail "unknown section \\[dta\\]"
+  ${PDS} evaluate --run train1 --set dta.path=x.h5)
+set_tests_properties(cli_err_evaluate_bad_set PROPERTIES FIXTURES_REQUIRED train_run)
 cli_test(err_evaluate_no_run "unit" ${EXPECT} fail "--run nowhere: no model.safetensors there" ${PDS} evaluate --run nowhere)
 
 # The FNO-paper configs end to end at toy sizes: Burgers (operator task, FNO1d) and
