@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "core/error.hpp"
+
 namespace pdestream::testing {
 
 // A fresh directory under the test's working directory (build tree), identical on every
@@ -16,5 +18,16 @@ std::string source_path(const std::string& relative);
 // Write a text file (overwriting).
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
+
+// Runs f and returns the message of the pdestream::Error it throws ("" if it throws none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
 
 }  // namespace pdestream::testing

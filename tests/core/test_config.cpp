@@ -6,22 +6,13 @@
 #include "core/error.hpp"
 #include "tests/test_util.hpp"
 
+using pdestream::testing::error_of;
+
 using pdestream::Config;
 using pdestream::Error;
 using pdestream::SectionReader;
 
 namespace {
-
-// Runs f and returns the pdestream::Error message it throws ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
 
 const char* kConfig = R"(
 [solver]

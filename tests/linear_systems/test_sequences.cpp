@@ -19,6 +19,8 @@
 #include "solvers/heat2d.hpp"
 #include "tests/test_util.hpp"
 
+using pdestream::testing::error_of;
+
 using namespace pdestream;
 using namespace pdestream::linear_systems;
 
@@ -26,15 +28,6 @@ namespace {
 
 std::string scratch(const std::string& name, MPI_Comm comm) {
   return pdestream::testing::scratch_dir(name + "_np" + std::to_string(comm_size(comm)), comm);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
 }
 
 // A folder of `count` systems A_k = L + c_k I (m x m interior grid), b_k = 1 + k/10.

@@ -9,6 +9,8 @@
 #include "online_training/model_file.hpp"
 #include "tests/test_util.hpp"
 
+using pdestream::testing::error_of;
+
 using namespace pdestream;
 using namespace pdestream::online_training;
 
@@ -25,15 +27,6 @@ struct NetImpl : torch::nn::Module {
   torch::nn::BatchNorm1d norm{nullptr};
 };
 TORCH_MODULE(Net);
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
 
 }  // namespace
 

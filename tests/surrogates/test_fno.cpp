@@ -7,20 +7,13 @@
 
 #include "core/error.hpp"
 #include "surrogates/fno.hpp"
+#include "tests/test_util.hpp"
+
+using pdestream::testing::error_of;
 
 using namespace pdestream::surrogates;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const pdestream::Error& e) {
-    return e.message();
-  }
-  return "";
-}
 
 class FnoTest : public ::testing::Test {
  protected:

@@ -6,22 +6,15 @@
 #include "surrogates/normalizer.hpp"
 #include "surrogates/registry.hpp"
 #include "surrogates/tasks.hpp"
+#include "tests/test_util.hpp"
+
+using pdestream::testing::error_of;
 
 using namespace pdestream::surrogates;
 using pdestream::Config;
 using pdestream::SectionReader;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const pdestream::Error& e) {
-    return e.message();
-  }
-  return "";
-}
 
 class Tasks : public ::testing::Test {
  protected:
