@@ -11,20 +11,8 @@ namespace pdestream::solvers {
 
 Burgers1dOptions Burgers1dOptions::from_section(SectionReader& s) {
   Burgers1dOptions o;
-  o.nx = static_cast<int>(s.get_int("nx", o.nx, 2, 1 << 24));
-  o.solve_nx = static_cast<int>(s.get_int("solve_nx", o.solve_nx, 8, 1 << 24));
-  PDS_CHECK(o.solve_nx % 2 == 0, s.where("solve_nx") << ": expected an even number of points, got " << o.solve_nx);
-  PDS_CHECK(o.solve_nx % o.nx == 0, s.where("nx") << ": expected a divisor of solve_nx = " << o.solve_nx
-                                                  << " (the output subsamples the solve grid), got " << o.nx);
-  o.t_final = s.get_double("t_final", o.t_final, 1e-12, 1e12);
-  o.outputs = static_cast<int>(s.get_int("outputs", o.outputs, 1, 1 << 24));
-  o.dt = s.get_double("dt", o.dt, 1e-12, 1e6);
+  spectral::read_spectral_options(s, o, 2, 8, 1 << 24, false);
   o.dealias = s.get_bool("dealias", o.dealias);
-  o.ic.sigma = s.get_double("ic_sigma", o.ic.sigma, 0.0, 1e12);
-  o.ic.tau = s.get_double("ic_tau", o.ic.tau, 0.0, 1e12);
-  o.ic.alpha = s.get_double("ic_alpha", o.ic.alpha, 0.0, 100.0);
-  o.defaults["ic_seed"] = s.get_double("ic_seed", o.defaults["ic_seed"], 0.0, 9007199254740991.0);
-  o.defaults["nu"] = s.get_double("nu", o.defaults["nu"], 1e-12, 1e6);
   return o;
 }
 

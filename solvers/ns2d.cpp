@@ -12,23 +12,11 @@ namespace pdestream::solvers {
 
 Ns2dOptions Ns2dOptions::from_section(SectionReader& s) {
   Ns2dOptions o;
-  o.nx = static_cast<int>(s.get_int("nx", o.nx, 4, 1 << 16));
-  o.solve_nx = static_cast<int>(s.get_int("solve_nx", o.nx, 4, 1 << 16));
-  PDS_CHECK(o.solve_nx % 2 == 0, s.where("solve_nx") << ": expected an even number of points, got " << o.solve_nx);
-  PDS_CHECK(o.solve_nx % o.nx == 0, s.where("nx") << ": expected a divisor of solve_nx = " << o.solve_nx
-                                                  << " (the output subsamples the solve grid), got " << o.nx);
-  o.t_final = s.get_double("t_final", o.t_final, 1e-12, 1e12);
-  o.outputs = static_cast<int>(s.get_int("outputs", o.outputs, 1, 1 << 24));
-  o.dt = s.get_double("dt", o.dt, 1e-12, 1e6);
+  spectral::read_spectral_options(s, o, 4, 4, 1 << 16, true);
   o.forcing = s.get_double("forcing", o.forcing);
   o.initial = s.get_string("initial", o.initial, {"grf", "taylor_green"});
   o.velocity = s.get_bool("velocity", o.velocity);
   o.cfl_max = s.get_double("cfl_max", o.cfl_max, 1e-6, 100.0);
-  o.ic.sigma = s.get_double("ic_sigma", o.ic.sigma, 0.0, 1e12);
-  o.ic.tau = s.get_double("ic_tau", o.ic.tau, 0.0, 1e12);
-  o.ic.alpha = s.get_double("ic_alpha", o.ic.alpha, 0.0, 100.0);
-  o.defaults["ic_seed"] = s.get_double("ic_seed", o.defaults["ic_seed"], 0.0, 9007199254740991.0);
-  o.defaults["nu"] = s.get_double("nu", o.defaults["nu"], 1e-12, 1e6);
   return o;
 }
 

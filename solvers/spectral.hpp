@@ -25,6 +25,9 @@
 #include <mutex>
 #include <string>
 
+#include "core/config.hpp"
+#include "core/error.hpp"
+
 namespace pdestream::solvers::spectral {
 
 // Covariance parameters of sigma^2 (-Laplacian + tau^2 I)^(-alpha).
@@ -50,5 +53,27 @@ std::mutex& fftw_planner_mutex();
 
 // Index -> signed wavenumber for an FFT of length n: 0..n/2 then -(n/2-1)..-1.
 inline int wavenumber(int index, int n) { return index <= n / 2 ? index : index - n; }
+
+// The [solver] keys burgers1d and ns2d share: output and solve grids, end time, outputs,
+// largest step, the random initial field, and the sampled ic_seed and nu. `max_n` bounds
+// both grids; ns2d's solve grid defaults to its output grid, burgers1d's to its own default.
+template <class Options>
+void read_spectral_options(SectionReader& s, Options& o, int min_nx, int min_solve_nx, int max_n,
+                           bool solve_nx_defaults_to_nx) {
+  o.nx = static_cast<int>(s.get_int("nx", o.nx, min_nx, max_n));
+  o.solve_nx = static_cast<int>(
+      s.get_int("solve_nx", solve_nx_defaults_to_nx ? o.nx : o.solve_nx, min_solve_nx, max_n));
+  PDS_CHECK(o.solve_nx % 2 == 0, s.where("solve_nx") << ": expected an even number of points, got " << o.solve_nx);
+  PDS_CHECK(o.solve_nx % o.nx == 0, s.where("nx") << ": expected a divisor of solve_nx = " << o.solve_nx
+                                                  << " (the output subsamples the solve grid), got " << o.nx);
+  o.t_final = s.get_double("t_final", o.t_final, 1e-12, 1e12);
+  o.outputs = static_cast<int>(s.get_int("outputs", o.outputs, 1, 1 << 24));
+  o.dt = s.get_double("dt", o.dt, 1e-12, 1e6);
+  o.ic.sigma = s.get_double("ic_sigma", o.ic.sigma, 0.0, 1e12);
+  o.ic.tau = s.get_double("ic_tau", o.ic.tau, 0.0, 1e12);
+  o.ic.alpha = s.get_double("ic_alpha", o.ic.alpha, 0.0, 100.0);
+  o.defaults["ic_seed"] = s.get_double("ic_seed", o.defaults["ic_seed"], 0.0, 9007199254740991.0);
+  o.defaults["nu"] = s.get_double("nu", o.defaults["nu"], 1e-12, 1e6);
+}
 
 }  // namespace pdestream::solvers::spectral
