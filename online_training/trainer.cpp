@@ -239,6 +239,7 @@ void Trainer::fit(DataSource& train, DataSource* validation) {
         if (hook_) hook_(f);
         log(f, "step");
       }
+      if (step_hook_) step_hook_(step_);
       if (options_.validate_every > 0 && step_ % options_.validate_every == 0) validate_now();
       if (options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0) save_checkpoint();
       if (options_.max_steps > 0 && step_ >= options_.max_steps) {
@@ -260,6 +261,7 @@ void Trainer::fit(DataSource& train, DataSource* validation) {
 
 void Trainer::save_checkpoint() {
   if (run_dir_.empty()) return;
+  if (checkpoint_hook_) checkpoint_hook_(step_);
   if (rank_ == 0) {
     torch::serialize::OutputArchive archive;
     torch::serialize::OutputArchive model_archive, optimizer_archive;

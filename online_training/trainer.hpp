@@ -97,6 +97,11 @@ class Trainer {
 
   // Extra fields for every metrics line (e.g. the online trainer's buffer occupancy).
   void set_metrics_hook(std::function<void(std::map<std::string, double>&)> hook) { hook_ = std::move(hook); }
+  // Called on every rank after each step (online training's progress line, fault tests).
+  void set_step_hook(std::function<void(std::int64_t step)> hook) { step_hook_ = std::move(hook); }
+  // Called on every rank inside save_checkpoint(), before checkpoint.pt is replaced, so a
+  // caller's own state (the online job's accounts and buffers) is saved with it.
+  void set_checkpoint_hook(std::function<void(std::int64_t step)> hook) { checkpoint_hook_ = std::move(hook); }
 
  private:
   double train_step(const Batch& batch);
@@ -120,6 +125,7 @@ class Trainer {
   std::chrono::steady_clock::time_point start_;
   double elapsed_before_ = 0;  // wall time of earlier runs of a resumed job
   std::function<void(std::map<std::string, double>&)> hook_;
+  std::function<void(std::int64_t)> step_hook_, checkpoint_hook_;
 };
 
 // Per-example relative L2 error ||pred - y|| / ||y|| over all non-batch dimensions.

@@ -1,0 +1,401 @@
+#include "online_training/online_job.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+#include "online_training/client.hpp"
+#include "online_training/dataset_source.hpp"
+#include "online_training/server.hpp"
+#include "online_training/stream_source.hpp"
+#include "solvers/solver.hpp"
+#include "surrogates/registry.hpp"
+
+namespace pdestream::online_training {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+struct CommGuard {
+  MPI_Comm* comms[2];
+  ~CommGuard() {
+    for (auto* c : comms)
+      if (*c != MPI_COMM_NULL) MPI_Comm_free(c);
+  }
+};
+
+std::string state_path(const std::string& dir, std::int64_t step) {
+  return dir + "/online_state_" + std::to_string(step) + ".json";
+}
+std::string buffer_path(const std::string& dir, int rank, std::int64_t step) {
+  return dir + "/buffer_" + std::to_string(rank) + "_" + std::to_string(step) + ".pt";
+}
+
+void save_samples(const std::string& path, const std::vector<Sample>& samples) {
+  torch::serialize::OutputArchive a;
+  std::vector<std::int64_t> meta;
+  std::vector<torch::Tensor> in, out;
+  for (const auto& s : samples) {
+    meta.insert(meta.end(), {s.sim_id, s.index, s.seen});
+    in.push_back(s.input);
+    out.push_back(s.target);
+  }
+  a.write("count", torch::tensor(static_cast<std::int64_t>(samples.size())));
+  a.write("meta", torch::tensor(meta, torch::kInt64));
+  if (!samples.empty()) {
+    a.write("input", torch::stack(in));
+    a.write("target", torch::stack(out));
+  }
+  a.save_to(path + ".tmp");
+  fs::rename(path + ".tmp", path);
+}
+
+std::vector<Sample> load_samples(const std::string& path) {
+  PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (was the job resumed with another "
+                                                      "[online] trainer_ranks?)");
+  torch::serialize::InputArchive a;
+  a.load_from(path);
+  torch::Tensor count, meta, in, out;
+  a.read("count", count);
+  a.read("meta", meta);
+  const auto n = count.item<std::int64_t>();
+  std::vector<Sample> samples;
+  if (n == 0) return samples;
+  a.read("input", in);
+  a.read("target", out);
+  auto m = meta.accessor<std::int64_t, 1>();
+  for (std::int64_t i = 0; i < n; ++i) samples.push_back(Sample{m[3 * i], m[3 * i + 1], in[i], out[i], m[3 * i + 2]});
+  return samples;
+}
+
+// Validation trajectories from trainer rank 0 to every trainer rank.
+void broadcast_trajectories(std::vector<surrogates::Trajectory>& trajs, const surrogates::TrajectoryShape& shape,
+                            MPI_Comm comm) {
+  std::int64_t n = static_cast<std::int64_t>(trajs.size());
+  MPI_Bcast(&n, 1, MPI_INT64_T, 0, comm);
+  trajs.resize(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> fshape = {shape.num_times, shape.channels};
+  fshape.insert(fshape.end(), shape.spatial.begin(), shape.spatial.end());
+  for (auto& t : trajs) {
+    if (!t.frames.defined()) {
+      t.frames = torch::empty(fshape, torch::kFloat32);
+      t.params.resize(static_cast<std::size_t>(shape.num_params));
+      t.times.resize(static_cast<std::size_t>(shape.num_times));
+    }
+    t.frames = t.frames.contiguous();
+    PDS_CHECK(t.frames.sizes() == torch::IntArrayRef(fshape), "validation trajectory has shape "
+                                                                 << t.frames.sizes() << ", expected " << fshape);
+    MPI_Bcast(t.frames.data_ptr<float>(), static_cast<int>(t.frames.numel()), MPI_FLOAT, 0, comm);
+    MPI_Bcast(t.params.data(), static_cast<int>(t.params.size()), MPI_DOUBLE, 0, comm);
+    MPI_Bcast(t.times.data(), static_cast<int>(t.times.size()), MPI_DOUBLE, 0, comm);
+  }
+}
+
+// The counters every metrics line and the summary sum over trainer ranks.
+std::vector<double> local_counters(const Server& server, const SampleBuffer& buffer, const StreamSource& stream) {
+  const auto s = server.stats();
+  const auto b = buffer.stats();
+  std::vector<double> v = {double(s.blocks),     s.bytes,           double(s.steps),      double(s.examples),
+                           double(s.sims_ok),    double(s.sims_failed), double(s.discarded_blocks),
+                           double(s.data_sent),  s.sim_credit_wait, s.sim_solve_seconds,
+                           double(b.size),       double(b.capacity), double(stream.examples_drawn()),
+                           stream.wait_seconds()};
+  for (std::size_t k = 0; k < 8; ++k) v.push_back(k < b.histogram.size() ? double(b.histogram[k]) : 0.0);
+  return v;
+}
+enum Counter { BLOCKS, BYTES, STEPS, EXAMPLES, SIMS_OK, SIMS_FAILED, DISCARDED, DATA_SENT, CREDIT_WAIT, SOLVE_S,
+               BUF_SIZE, BUF_CAP, DRAWN, WAIT_S, HIST0 };
+
+std::string eta_text(double elapsed, double done, double total) {
+  if (done <= 0 || total <= done) return "-";
+  const double s = elapsed / done * (total - done);
+  std::ostringstream os;
+  if (s >= 60)
+    os << static_cast<int>(s / 60) << "m" << static_cast<int>(s) % 60 << "s";
+  else
+    os << static_cast<int>(s) << "s";
+  return os.str();
+}
+
+}  // namespace
+
+nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
+  const auto start = Clock::now();
+  Roles roles;
+  collective_try(world, [&] { roles = Roles::split(world, spec.online.trainer_ranks, spec.ranks_per_sim); });
+  MPI_Comm online = MPI_COMM_NULL, local = MPI_COMM_NULL;
+  MPI_Comm_dup(world, &online);
+  MPI_Comm_split(world, roles.trainer() ? 0 : 1 + roles.group(), roles.world_rank, &local);
+  CommGuard guard{{&online, &local}};
+
+  // Every rank reads the whole config, so a mistake is one error on every rank.
+  std::unique_ptr<solvers::Solver> solver;
+  std::shared_ptr<surrogates::Task> task;
+  std::shared_ptr<surrogates::Surrogate> model;
+  surrogates::TrajectoryShape tshape;
+  collective_try(world, [&] {
+    // Trainer ranks need the solver's grid and parameters only: a copy on their own.
+    solver = solvers::make_solver("", spec.config, roles.trainer() ? MPI_COMM_SELF : local);
+    const auto known = solver->parameter_names();
+    for (const auto& name : spec.space.names())
+      PDS_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
+                spec.config.source() << ": [parameters] " << name << ": solver " << solver->name()
+                                     << " has no such parameter");
+    PDS_CHECK(spec.space.size() > 0, spec.config.source() << ": [parameters] is empty; online training needs at "
+                                                             "least one sampled parameter (name = [low, high])");
+    PDS_CHECK(spec.samples > 0, "online training needs a sample budget: [simulation] samples >= 1");
+    SectionReader m(spec.config, "model");
+    const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
+    SectionReader ts(spec.config, "task");
+    task = surrogates::make_task(ts, surrogates::model_layout(name));
+    tshape.num_params = static_cast<std::int64_t>(known.size());
+    tshape.num_times = solver->num_outputs() + 1;
+    tshape.channels = static_cast<std::int64_t>(solver->channels().size());
+    for (int a = 0; a < solver->grid().dim; ++a) tshape.spatial.push_back(solver->grid().shape[a]);
+    PDS_CHECK(task->num_examples(tshape) > 0, "task " << task->kind() << " makes no examples from "
+                                                      << tshape.num_times << " output times");
+    model = surrogates::make_model(m, task->model_shape(tshape));
+  });
+
+  if (!roles.trainer()) {
+    run_client(*solver, local, online, roles, spec.online);
+    return nlohmann::json::object();
+  }
+
+  // ---- trainer ranks ----
+  const int rank = comm_rank(local), size = comm_size(local);
+  const auto& opt = spec.online;
+  BufferOptions bo = opt.buffer;
+  bo.seed = spec.training.seed * 1000003ull + static_cast<std::uint64_t>(rank);
+  std::unique_ptr<SampleBuffer> buffer;
+  collective_try(local, [&] { buffer = make_buffer(bo); });
+  std::unique_ptr<Coordinator> coordinator;
+  if (rank == 0)
+    coordinator = std::make_unique<Coordinator>(spec.space, spec.sampler_kind, spec.sampler_seed,
+                                                solver->parameter_names(), solver->default_parameters(),
+                                                spec.samples, opt, roles, online);
+  Server server(online, roles, opt, solver->grid(), static_cast<int>(tshape.channels), task, *buffer,
+                coordinator.get());
+
+  TrainerOptions training = spec.training;
+  training.epochs = 1;  // one pass over the stream
+  Trainer trainer(model, training, local, spec.run_dir);
+  surrogates::UnitGaussianNormalizer input_norm(task->input_channels(tshape)),
+      target_norm(task->target_channels(tshape));
+  trainer.set_normalizers(input_norm, target_norm);
+  bool resumed = false;
+  if (spec.resume) try {
+    collective_try(local, [&] {
+      resumed = trainer.resume_if_possible();
+      PDS_CHECK(resumed, "--resume " << spec.run_dir << ": no checkpoint.pt to resume from");
+      const auto step = trainer.step();
+      if (rank == 0) {
+        const auto path = state_path(spec.run_dir, step);
+        PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (checkpoint.pt is at step " << step << ")");
+        std::ifstream in(path);
+        const auto j = nlohmann::json::parse(in);
+        const auto state = CoordinatorState::from_json(j.at("coordinator"));
+        coordinator->restore(state);
+        server.restore_done(state.done);
+      }
+      buffer->restore(load_samples(buffer_path(spec.run_dir, rank, step)));
+    });
+  } catch (...) {
+    server.start();  // only to tell the simulation groups to stop
+    server.shutdown();
+    throw;
+  }
+  server.start();
+
+  // Everything from here on must end with the server shut down: simulation ranks wait for
+  // STOP, and an error on a trainer rank must not leave them waiting forever.
+  nlohmann::json summary = nlohmann::json::object();
+  try {
+    std::vector<surrogates::Trajectory> validation_trajs;
+    collective_try(local, [&] {
+      if (!opt.validation_path.empty()) {
+        if (rank == 0) {
+          TrajectoryStore store(opt.validation_path);
+          PDS_CHECK(store.shape().spatial == tshape.spatial && store.shape().channels == tshape.channels,
+                    opt.validation_path << ": its fields do not match the solver's grid and channels");
+          for (std::int64_t i = 0; i < store.size(); ++i) validation_trajs.push_back(store.get(i));
+        }
+      } else if (rank == 0) {
+        validation_trajs = server.take_validation([&] { return coordinator->validation_expected(); });
+      }
+    });
+    if (!opt.validation_path.empty()) {
+      // The file's trajectories may have another length than the solver's.
+      std::int64_t nt = rank == 0 ? validation_trajs.front().frames.size(0) : 0;
+      MPI_Bcast(&nt, 1, MPI_INT64_T, 0, local);
+      auto s = tshape;
+      s.num_times = nt;
+      broadcast_trajectories(validation_trajs, s, local);
+    } else {
+      broadcast_trajectories(validation_trajs, tshape, local);
+    }
+    std::vector<surrogates::Example> val_examples;
+    for (const auto& t : validation_trajs) {
+      const auto n = task->num_examples(surrogates::TrajectoryShape::of(t));
+      for (std::int64_t i = 0; i < n; ++i) val_examples.push_back(task->example(t, i));
+    }
+    auto val = surrogates::collate(val_examples);
+    TensorDataSource validation(val.input, val.target, training.batch_size, 0, rank, size, false);
+    if (!resumed) {
+      // Normalisers from the held-out simulations: same distribution, known before training.
+      input_norm->update(val.input);
+      target_norm->update(val.target);
+    }
+    auto in_shape = val.input.sizes().slice(1).vec(), out_shape = val.target.sizes().slice(1).vec();
+    StreamSource stream(*buffer, training.batch_size, local, opt.wait_timeout, in_shape, out_shape);
+
+    // Metrics: the trainer's line plus the stream's, summed over trainer ranks.
+    double last_print = 0;
+    trainer.set_metrics_hook([&](std::map<std::string, double>& f) {
+      auto v = local_counters(server, *buffer, stream);
+      std::vector<double> g(v.size());
+      MPI_Allreduce(v.data(), g.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, local);
+      const double t = std::chrono::duration<double>(Clock::now() - start).count();
+      f["examples_received"] = g[EXAMPLES];
+      f["steps_received"] = g[STEPS];
+      f["received_per_s"] = g[STEPS] / std::max(t, 1e-9);
+      f["mb_per_s"] = g[BYTES] / 1e6 / std::max(t, 1e-9);
+      f["buffer_size"] = g[BUF_SIZE];
+      f["buffer_occupancy"] = g[BUF_SIZE] / std::max(1.0, g[BUF_CAP]);
+      f["trainer_wait_s"] = g[WAIT_S] / size;
+      f["sim_credit_wait_s"] = g[CREDIT_WAIT];
+      for (int k = 0; k < 8; ++k) f["seen_" + std::to_string(k)] = g[HIST0 + k];
+      if (coordinator) {
+        const auto c = coordinator->counters();
+        f["sims_done"] = c["sims_done"].get<double>();
+        f["sims_running"] = c["sims_running"].get<double>();
+        f["sims_failed"] = c["sims_failed"].get<double>();
+        if (t - last_print >= 5.0) {
+          last_print = t;
+          std::ostringstream os;
+          os.precision(4);
+          os << "[online] sims " << c["sims_done"] << "/" << spec.samples << " done, " << c["sims_running"]
+             << " running, " << c["sims_failed"] << " failed | examples " << g[EXAMPLES] << " | step "
+             << trainer.step() << " loss " << trainer.last_loss() << " | buffer " << g[BUF_SIZE] << " | ETA "
+             << eta_text(t, c["sims_done"].get<double>(), double(spec.samples));
+          std::printf("%s\n", os.str().c_str());
+          std::fflush(stdout);
+        }
+      }
+    });
+    trainer.set_step_hook([&](std::int64_t step) {
+      if (opt.fault == "crash_trainer" && step == opt.fault_step && rank == size - 1) {
+        std::fprintf(stderr, "pdestream train: injected fault: trainer rank %d exits at step %lld\n", rank,
+                     static_cast<long long>(step));
+        std::fflush(stderr);
+        std::_Exit(3);
+      }
+    });
+    // The accounts and buffers go with every checkpoint, keyed by its step; files of older
+    // steps go once a newer checkpoint.pt is certainly in place.
+    std::int64_t previous_step = -1;
+    trainer.set_checkpoint_hook([&](std::int64_t step) {
+      auto [done, samples] = server.snapshot();
+      save_samples(buffer_path(spec.run_dir, rank, step), samples);
+      std::vector<std::int64_t> mine(done.begin(), done.end());
+      int n = static_cast<int>(mine.size());
+      std::vector<int> counts(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
+      MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, local);
+      int total = 0;
+      for (int r = 0; r < size; ++r) offsets[static_cast<std::size_t>(r)] = total, total += counts[static_cast<std::size_t>(r)];
+      std::vector<std::int64_t> all(static_cast<std::size_t>(std::max(total, 1)));
+      MPI_Gatherv(mine.data(), n, MPI_INT64_T, all.data(), counts.data(), offsets.data(), MPI_INT64_T, 0, local);
+      if (rank == 0) {
+        auto state = coordinator->state();
+        state.done.clear();
+        state.done.insert(all.begin(), all.begin() + total);
+        // A sample finalised after the coordinator's position was read is still covered.
+        if (!state.done.empty()) state.position = std::max<std::uint64_t>(state.position, *state.done.rbegin() + 1);
+        const nlohmann::json j = {{"step", step}, {"coordinator", state.to_json()}};
+        const auto path = state_path(spec.run_dir, step);
+        std::ofstream(path + ".tmp") << j.dump(1);
+        fs::rename(path + ".tmp", path);
+      }
+      MPI_Barrier(local);
+      for (const auto& entry : fs::directory_iterator(spec.run_dir)) {
+        const auto name = entry.path().filename().string();
+        const bool mine_file = name.rfind("buffer_" + std::to_string(rank) + "_", 0) == 0 ||
+                               (rank == 0 && name.rfind("online_state_", 0) == 0);
+        if (!mine_file) continue;
+        const auto us = name.rfind('_'), dot = name.find('.', us);
+        const auto s = std::stoll(name.substr(us + 1, dot - us - 1));
+        if (s != step && s != previous_step) fs::remove(entry.path());
+      }
+      previous_step = step;
+    });
+
+    {
+      std::ostringstream os;
+      os << "[online] " << model->kind() << " (" << model->num_parameters() << " parameters), " << size
+         << " trainer rank(s), " << roles.groups() << " simulation group(s) of " << roles.ranks_per_sim
+         << " rank(s), buffer " << buffer->kind() << " (" << opt.buffer.capacity << " per trainer), "
+         << val_examples.size() << " validation examples from " << validation_trajs.size() << " simulations";
+      print0(local, os.str());
+    }
+    collective_try(local, [&] { trainer.fit(stream, &validation); });
+    const bool clean = server.shutdown();
+    PDS_CHECK(server.error().empty(), "the receiving thread failed: " << server.error());
+
+    auto v = local_counters(server, *buffer, stream);
+    std::vector<double> g(v.size());
+    MPI_Allreduce(v.data(), g.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, local);
+    const double val_error = trainer.validate(validation);
+    const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    if (rank == 0) {
+      const auto c = coordinator->counters();
+      std::vector<double> hist(g.begin() + HIST0, g.begin() + HIST0 + 8);
+      summary = {{"wall_s", wall},
+                 {"steps", trainer.step()},
+                 {"loss", trainer.last_loss()},
+                 {"validation_rel_l2", val_error},
+                 {"validation_examples", static_cast<std::int64_t>(val_examples.size())},
+                 {"sims_done", c["sims_done"]},
+                 {"sims_failed", c["sims_failed"]},
+                 {"failure_reasons", c["failure_reasons"]},
+                 {"failures", coordinator->failure_log()},
+                 {"budget", spec.samples},
+                 {"data_sent", g[DATA_SENT]},
+                 {"data_received", g[BLOCKS]},
+                 {"discarded_blocks", g[DISCARDED]},
+                 {"steps_received", g[STEPS]},
+                 {"examples_received", g[EXAMPLES]},
+                 {"examples_drawn", g[DRAWN]},
+                 {"mb_received", g[BYTES] / 1e6},
+                 {"received_per_s", g[STEPS] / wall},
+                 {"mb_per_s", g[BYTES] / 1e6 / wall},
+                 {"trainer_wait_s", g[WAIT_S] / size},
+                 {"trainer_idle_fraction", g[WAIT_S] / size / wall},
+                 {"sim_credit_wait_s", g[CREDIT_WAIT]},
+                 {"sim_solve_s", g[SOLVE_S]},
+                 {"seen_histogram", hist},
+                 {"buffer", opt.buffer.kind},
+                 {"trainer_ranks", size},
+                 {"simulation_groups", roles.groups()},
+                 {"ranks_per_sim", roles.ranks_per_sim},
+                 {"clean_shutdown", clean},
+                 {"done_samples", coordinator->state().done}};
+      std::ofstream(spec.run_dir + "/online_summary.json") << summary.dump(1) << "\n";
+    }
+    trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", task->options_json().dump()},
+                                                              {"config", spec.config.to_toml()}});
+  } catch (...) {
+    server.shutdown();
+    throw;
+  }
+  return summary;
+}
+
+}  // namespace pdestream::online_training

@@ -1,0 +1,71 @@
+#include "online_training/stream_source.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+
+namespace pdestream::online_training {
+
+StreamSource::StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_Comm comm, double wait_timeout,
+                           std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape)
+    : buffer_(buffer),
+      global_batch_(global_batch),
+      comm_(comm),
+      wait_timeout_(wait_timeout),
+      input_shape_(std::move(input_shape)),
+      target_shape_(std::move(target_shape)) {
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+void StreamSource::begin_epoch(std::int64_t, std::int64_t) {}
+
+std::optional<Batch> StreamSource::next() {
+  if (ended_) return std::nullopt;
+  const std::int64_t shard = global_batch_ / size_ + (rank_ < global_batch_ % size_ ? 1 : 0);
+  for (;;) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<Sample> got;
+    if (shard > 0) {
+      got = buffer_.get_for(shard, wait_timeout_);
+      // Timed out short of a full shard: train on what is there rather than idle.
+      if (got.empty() && !buffer_.closed()) {
+        const auto have = std::min(shard, buffer_.size());
+        if (have > 0) got = buffer_.get_for(have, 0.0);
+      }
+    }
+    wait_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // An empty draw from a closed buffer means this rank's stream is over.
+    const std::int64_t over = got.empty() && buffer_.closed() && buffer_.size() == 0 ? 1 : 0;
+    std::int64_t local[2] = {static_cast<std::int64_t>(got.size()), over}, global[2] = {0, 0};
+    MPI_Allreduce(local, global, 2, MPI_INT64_T, MPI_SUM, comm_);
+    if (global[0] == 0) {
+      if (global[1] == size_) {
+        ended_ = true;
+        return std::nullopt;
+      }
+      continue;  // every rank is waiting for data: try again together
+    }
+    Batch b;
+    b.global_size = global[0];
+    drawn_ += static_cast<std::int64_t>(got.size());
+    if (got.empty()) {
+      auto in = input_shape_, out = target_shape_;
+      in.insert(in.begin(), 0);
+      out.insert(out.begin(), 0);
+      b.x = torch::empty(in);
+      b.y = torch::empty(out);
+    } else {
+      std::vector<torch::Tensor> xs, ys;
+      for (auto& s : got) {
+        xs.push_back(s.input);
+        ys.push_back(s.target);
+      }
+      b.x = torch::stack(xs);
+      b.y = torch::stack(ys);
+    }
+    return b;
+  }
+}
+
+}  // namespace pdestream::online_training

@@ -1,0 +1,43 @@
+#pragma once
+// The online trainer's DataSource: batches drawn from this rank's SampleBuffer.
+//
+// Every trainer rank draws its shard of the global batch from its own buffer, waiting at
+// most `wait_timeout` seconds for a full shard before it trains on what it has (possibly
+// nothing: a zero-size shard still joins the gradient allreduce). One small allreduce per
+// batch agrees on the global batch size and on the end of the stream, so ranks whose
+// simulations run at different speeds never deadlock and all stop at the same step.
+
+#include <mpi.h>
+
+#include "online_training/buffer.hpp"
+#include "online_training/data_source.hpp"
+
+namespace pdestream::online_training {
+
+class StreamSource : public DataSource {
+ public:
+  // `input_shape`/`target_shape`: one example's shapes (for empty shards).
+  StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_Comm comm, double wait_timeout,
+               std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape);
+
+  void begin_epoch(std::int64_t epoch, std::int64_t first_batch = 0) override;
+  std::optional<Batch> next() override;
+  std::int64_t batches_per_epoch() const override { return -1; }
+  std::int64_t examples_per_epoch() const override { return -1; }
+
+  std::int64_t examples_drawn() const { return drawn_; }
+  double wait_seconds() const { return wait_; }  // time next() spent waiting for data
+
+ private:
+  SampleBuffer& buffer_;
+  std::int64_t global_batch_;
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  double wait_timeout_;
+  std::vector<std::int64_t> input_shape_, target_shape_;
+  std::int64_t drawn_ = 0;
+  double wait_ = 0;
+  bool ended_ = false;
+};
+
+}  // namespace pdestream::online_training
