@@ -90,6 +90,14 @@ pr::WorkItem Coordinator::next_item(int leader, bool& defer) {
     w.sample = -validation_issued_;
     w.params = full_params(validation_sampler_->next());
     w.trainer = 0;
+  } else if (!queue_.empty() && queue_.front().validation()) {
+    w = queue_.front();
+    queue_.pop_front();
+  } else if (validation_done_ + validation_dropped_ < validation_issued_) {
+    // The held-out set comes first: training waits for it (it also fits the normalisers),
+    // and training data must not fill the buffer before it has arrived.
+    defer = true;
+    return w;
   } else if (!queue_.empty() && !time_over) {
     w = queue_.front();
     queue_.pop_front();

@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "io/hdf5_dataset.hpp"
 #include "online_training/client.hpp"
 #include "online_training/dataset_source.hpp"
 #include "online_training/server.hpp"
@@ -125,6 +127,40 @@ std::string eta_text(double elapsed, double done, double total) {
   return os.str();
 }
 
+// The held-out simulations as a pdestream dataset, so `pdestream evaluate --data` can
+// compare the trained model with them (and Python can read them).
+void write_validation(const std::string& path, const std::vector<surrogates::Trajectory>& trajs,
+                      const solvers::Solver& solver, const Config& config) {
+  io::DatasetLayout layout;
+  layout.grid = solver.grid();
+  layout.channels = solver.channels();
+  layout.num_samples = static_cast<int>(trajs.size());
+  layout.times = trajs.front().times;
+  layout.param_names = solver.parameter_names();
+  layout.solver = solver.name();
+  layout.config_toml = config.to_toml();
+  io::DatasetWriter writer(path + ".partial", layout, MPI_COMM_SELF);
+  Box box;
+  for (int a = 0; a < layout.grid.dim; ++a) box.hi[a] = layout.grid.shape[a];
+  std::vector<std::vector<double>> params;
+  for (std::size_t n = 0; n < trajs.size(); ++n) {
+    const auto& t = trajs[n];
+    params.push_back(t.params);
+    for (std::int64_t k = 0; k < t.frames.size(0); ++k) {
+      Field f(layout.channels, box);
+      // [C, X(, Y, Z)] -> [X][Y][Z][C] (core Field layout)
+      auto frame = t.frames[k].to(torch::kFloat64).reshape({f.num_channels(), box.extent(0), box.extent(1), box.extent(2)})
+                       .permute({1, 2, 3, 0})
+                       .contiguous();
+      std::memcpy(f.data().data(), frame.data_ptr<double>(), f.size() * sizeof(double));
+      writer.write_frame(static_cast<int>(n), static_cast<int>(k), &f);
+    }
+  }
+  writer.write_params(params);
+  writer.close();
+  fs::rename(path + ".partial", path);
+}
+
 }  // namespace
 
 nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
@@ -206,8 +242,13 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
         coordinator->restore(state);
         server.restore_done(state.done);
       }
-      buffer->restore(load_samples(buffer_path(spec.run_dir, rank, step)));
+      auto samples = load_samples(buffer_path(spec.run_dir, rank, step));
+      const auto fit = std::min<std::size_t>(samples.size(), static_cast<std::size_t>(bo.capacity));
+      server.restore_pending({samples.begin() + static_cast<std::ptrdiff_t>(fit), samples.end()});
+      samples.resize(fit);
+      buffer->restore(std::move(samples));
     });
+    print0(local, "[train] resumed " + spec.run_dir + " at step " + std::to_string(trainer.step()));
   } catch (...) {
     server.start();  // only to tell the simulation groups to stop
     server.shutdown();
@@ -242,6 +283,8 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     } else {
       broadcast_trajectories(validation_trajs, tshape, local);
     }
+    if (rank == 0 && opt.validation_path.empty() && !resumed)
+      write_validation(spec.run_dir + "/validation.h5", validation_trajs, *solver, spec.config);
     std::vector<surrogates::Example> val_examples;
     for (const auto& t : validation_trajs) {
       const auto n = task->num_examples(surrogates::TrajectoryShape::of(t));

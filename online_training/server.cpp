@@ -407,6 +407,11 @@ void Server::restore_done(const std::set<std::int64_t>& done) {
   done_ = done;
 }
 
+void Server::restore_pending(std::vector<Sample> samples) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& s : samples) pending_.push_back(std::move(s));
+}
+
 ServerStats Server::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stats_;

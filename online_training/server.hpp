@@ -136,6 +136,8 @@ class Server {
   // Under the server's lock: samples finalised on this rank and the buffer's content.
   std::pair<std::set<std::int64_t>, std::vector<Sample>> snapshot();
   void restore_done(const std::set<std::int64_t>& done);
+  // Examples of a checkpoint that do not fit the buffer (it was full, some were pending).
+  void restore_pending(std::vector<Sample> samples);
   ServerStats stats() const;
   std::string error() const;  // a fatal error of the thread ("" if none)
 

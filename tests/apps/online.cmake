@@ -1,0 +1,101 @@
+# End-to-end tests of online training (included from tests/apps/CMakeLists.txt). Real jobs
+# of 3 and 4 MPI ranks: trainer ranks, simulation groups, streaming, faults and resume.
+# Tiny heat2d (16², 5 frames) and a tiny FNO: these check the plumbing and the accounts.
+set(ONLINE_CFG ${PROJECT_SOURCE_DIR}/configs/heat2d_fno_online.toml)
+set(MPI3 ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 3 ${PDESTREAM_MPIEXEC_FLAGS})
+set(MPI4 ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 4 ${PDESTREAM_MPIEXEC_FLAGS})
+set(CASE bash ${CMAKE_CURRENT_SOURCE_DIR}/online_case.sh)
+set(CHECKER ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_online.py)
+set(ONLINE_TINY --set solver.nx=16 --set solver.ny=16 --set solver.outputs=4 --set solver.steps_per_output=2
+    --set simulation.samples=12 --set online.validation_samples=2 --set model.width=8 --set model.modes=4
+    --set training.batch_size=8 --set training.threads=1 --set training.log_every=1
+    --set online.buffer=\"fifo\" --set online.wait_timeout=0.2)
+
+function(online_test name)
+  cli_test(online_${name} "mpi" ${CASE} online_${name} ${CHECKER} ${ARGN})
+  set_tests_properties(cli_online_${name} PROPERTIES PROCESSORS 2 TIMEOUT 400)
+endfunction()
+
+# Exactly once: every block sent is received, every simulation is done once and (FIFO)
+# every example is trained on once. 14 simulations (2 for validation) x 5 frames.
+set(EXACT "s['data_sent'] == s['data_received'] == 14 * 5 * s['ranks_per_sim']" "s['sims_done'] == 12" "done == set(range(12))"
+    "s['steps_received'] == 14 * 5" "s['examples_drawn'] == s['examples_received'] == 12 * 5"
+    "s['sims_failed'] == 0" "s['clean_shutdown']")
+# 2 trainer ranks + one simulation group of 2 ranks (blocks assembled from 2 ranks).
+online_test(exactly_once_grouped ${EXACT} -- ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY}
+  --set online.trainer_ranks=2 --set simulation.ranks_per_sim=2 --set output.dir=online_exactly_once_grouped)
+# 2 trainer ranks + 2 groups of 1 rank, simulations spread by group.
+online_test(exactly_once_groups ${EXACT} "s['trainer_ranks'] == 2 and s['simulation_groups'] == 2" --
+  ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.trainer_ranks=2
+  --set online.assignment=\"by_group\" --set output.dir=online_exactly_once_groups)
+# 1 trainer + 2 groups with the reservoir buffer (the demo's layout); the model is usable.
+online_test(reservoir "s['sims_done'] == 12" "s['data_sent'] == s['data_received']"
+  "s['examples_drawn'] >= s['examples_received']" "0 < s['validation_rel_l2'] < 1.5"
+  "any(r.get('event') == 'validation' for r in m)" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.buffer=\"reservoir\"
+  --set online.buffer_capacity=40 --set online.buffer_threshold=16 --set training.validate_every=5
+  --set output.dir=online_reservoir)
+set_tests_properties(cli_online_reservoir PROPERTIES FIXTURES_SETUP online_run)
+cli_test(online_outputs "unit" bash -c "test -s online_reservoir/model.safetensors && test -s online_reservoir/checkpoint.pt \
+  && test -s online_reservoir/validation.h5 && grep -q buffer_occupancy online_reservoir/metrics.jsonl \
+  && ${PY} -c \"import h5py, sys
+sys.exit(h5py.File('online_reservoir/validation.h5')['tensor'].shape != (2, 5, 16, 16))\"")
+set_tests_properties(cli_online_outputs PROPERTIES FIXTURES_REQUIRED online_run)
+cli_test(online_evaluate "unit" ${EXPECT} ok "field_at_time on 2 trajectories.*relative L2: mean"
+  ${PDS} evaluate --run online_reservoir --data online_reservoir/validation.h5)
+set_tests_properties(cli_online_evaluate PROPERTIES FIXTURES_REQUIRED online_run)
+
+# Faults, one each: the job finishes, counts the failure with its reason, and trains on
+# the rest. Sample 3 fails on its first attempt at output 2.
+set(FAULT --set online.fault_samples=[3] --set online.fault_step=2)
+online_test(fault_throw_retry "s['sims_failed'] == 1" "s['failure_reasons'] == {'error': 1}" "done == set(range(12))"
+  "'injected fault' in s['failures'][0]['reason']" "s['failures'][0]['sample'] == 3" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"throw\"
+  --set online.on_failure=\"retry\" --set output.dir=online_fault_throw_retry)
+online_test(fault_nan_redraw "s['sims_failed'] == 1" "s['failure_reasons'] == {'non-finite': 1}"
+  "len(done) == 12 and 3 not in done and 12 in done" "s['examples_drawn'] == s['examples_received'] == 12 * 5" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"nan\"
+  --set online.on_failure=\"redraw\" --set output.dir=online_fault_nan_redraw)
+online_test(fault_hang_skip "s['sims_failed'] == 1" "s['failure_reasons'] == {'timeout': 1}"
+  "done == set(range(12)) - {3}" "s['clean_shutdown']" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"hang\"
+  --set online.fault_hang=4 --set online.sim_timeout=1.5 --set online.on_failure=\"skip\"
+  --set output.dir=online_fault_hang_skip)
+online_test(fault_keep_partial "s['sims_failed'] == 1" "s['examples_received'] == 11 * 5 + 2" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"nan\"
+  --set online.on_failure=\"skip\" --set online.keep_partial=true --set output.dir=online_fault_keep_partial)
+
+# Bounded memory: a buffer of 4 examples, 2 credits, and simulations much faster than the
+# trainer: the buffer never holds more than its capacity and the simulations wait.
+online_test(bounded_memory "max(r.get('buffer_size', 0) for r in m) <= 4" "s['sim_credit_wait_s'] > 0"
+  "s['sims_done'] == 12" "s['examples_drawn'] == s['examples_received']" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.buffer_capacity=4
+  --set online.credits=2 --set training.batch_size=2 --set output.dir=online_bounded_memory)
+
+# Kill and resume: stopped after 5 batches, and a trainer rank dying at step 7.
+cli_test(online_resume_stop "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh stop online_resume_stop
+  ${CHECKER} -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY})
+cli_test(online_resume_crash "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh crash online_resume_crash
+  ${CHECKER} -- ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.trainer_ranks=2)
+set_tests_properties(cli_online_resume_stop cli_online_resume_crash PROPERTIES PROCESSORS 2 TIMEOUT 600)
+
+# Errors: one line, non-zero exit.
+cli_test(err_online_bad_key "unit" ${EXPECT} fail "\\[online\\] bufer: unknown key"
+  ${PDS} train --config ${ONLINE_CFG} --set online.bufer=\"fifo\")
+cli_test(err_online_bad_buffer "unit" ${EXPECT} fail "buffer.*expected one of: fifo, firo, reservoir"
+  ${PDS} train --config ${ONLINE_CFG} --set online.buffer=\"lifo\")
+cli_test(err_online_one_rank "unit" ${EXPECT} fail "needs more MPI ranks than \\[online\\] trainer_ranks = 1"
+  ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY})
+cli_test(err_online_groups "mpi" ${EXPECT} fail "ranks_per_sim = 2 must divide the 1 simulation ranks"
+  ${MPI2} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set simulation.ranks_per_sim=2)
+cli_test(err_online_no_validation "unit" ${EXPECT} fail "online training needs a validation set"
+  ${PDS} train --config ${ONLINE_CFG} --set online.validation_samples=0)
+
+# The offline twin: the same config, dataset from generate, online.enabled = false.
+cli_test(online_twin_data "mpi" ${EXPECT} ok "wrote twin.h5: 12 samples"
+  ${MPI2} ${PDS} generate --config ${ONLINE_CFG} ${ONLINE_TINY} --out twin.h5 --set output.dir=twin_gen)
+set_tests_properties(cli_online_twin_data PROPERTIES FIXTURES_SETUP twin_data)
+cli_test(online_twin_train "unit" ${EXPECT} ok "done: step [0-9]+, .*validation relative L2"
+  ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.enabled=false --set data.path=twin.h5
+  --set training.epochs=2 --set training.validate_every=0 --set output.dir=twin_train)
+set_tests_properties(cli_online_twin_train PROPERTIES FIXTURES_REQUIRED twin_data)
