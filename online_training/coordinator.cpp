@@ -42,9 +42,9 @@ Coordinator::Coordinator(ParameterSpace space, std::string sampler_kind, std::ui
       online_(online),
       start_(std::chrono::steady_clock::now()) {
   sampler_ = std::make_unique<ParameterSampler>(space, make_sampler(sampler_kind, space.size(), seed));
-  // Held-out parameters: the same space and sampler kind, an unrelated stream.
-  validation_sampler_ =
-      std::make_unique<ParameterSampler>(space, make_sampler(sampler_kind, space.size(), seed ^ 0x9e3779b97f4a7c15ull));
+  // Held-out parameters: the same space and sampler kind with seed + 1, so that
+  // `pdestream generate --set sampler.seed=<seed + 1>` reproduces the validation set.
+  validation_sampler_ = std::make_unique<ParameterSampler>(space, make_sampler(sampler_kind, space.size(), seed + 1));
 }
 
 std::vector<double> Coordinator::full_params(const Parameters& p) const {

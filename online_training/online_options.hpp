@@ -10,7 +10,8 @@
 //   buffer_threshold = 100
 //   pseudo_epochs = 4              # firo
 //   credits = 4                    # in-flight DATA messages per simulation rank
-//   validation_samples = 8         # held-out simulations, run first (or validation_path = "x.h5")
+//   validation_samples = 8         # held-out simulations, run first, drawn with [sampler] seed + 1
+//                                  # (or validation_path = "x.h5")
 //   time_budget = 0                # seconds; 0: only the sample budget ([simulation] samples)
 //   sim_timeout = 60               # seconds without a message before a simulation is failed
 //   on_failure = "redraw"          # retry | redraw | skip

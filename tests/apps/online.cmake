@@ -99,3 +99,17 @@ cli_test(online_twin_train "unit" ${EXPECT} ok "done: step [0-9]+, .*validation 
   ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.enabled=false --set data.path=twin.h5
   --set training.epochs=2 --set training.validate_every=0 --set output.dir=twin_train)
 set_tests_properties(cli_online_twin_train PROPERTIES FIXTURES_REQUIRED twin_data)
+
+# Field assembly: the validation set, streamed as blocks from a group of 2 ranks and
+# assembled on the trainer, equals the same simulations (seed + 1) from generate on 1 rank.
+online_test(assembly "s['ranks_per_sim'] == 2" -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY}
+  --set simulation.ranks_per_sim=2 --set online.trainer_ranks=1 --set online.validation_samples=3
+  --set simulation.samples=2 --set output.dir=online_assembly)
+set_tests_properties(cli_online_assembly PROPERTIES FIXTURES_SETUP online_assembly)
+cli_test(online_assembly_generate "unit" ${EXPECT} ok "wrote assembly_ref.h5: 3 samples"
+  ${PDS} generate --config ${ONLINE_CFG} ${ONLINE_TINY} --set sampler.seed=2025 --samples 3
+  --out assembly_ref.h5 --set output.dir=assembly_gen)
+set_tests_properties(cli_online_assembly_generate PROPERTIES FIXTURES_SETUP online_assembly_ref)
+cli_test(online_assembly_compare "unit" ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_assembly.py
+  online_assembly/validation.h5 assembly_ref.h5)
+set_tests_properties(cli_online_assembly_compare PROPERTIES FIXTURES_REQUIRED "online_assembly;online_assembly_ref")
