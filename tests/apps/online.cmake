@@ -113,3 +113,14 @@ set_tests_properties(cli_online_assembly_generate PROPERTIES FIXTURES_SETUP onli
 cli_test(online_assembly_compare "unit" ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_assembly.py
   online_assembly/validation.h5 assembly_ref.h5)
 set_tests_properties(cli_online_assembly_compare PROPERTIES FIXTURES_REQUIRED "online_assembly;online_assembly_ref")
+
+# Budgets and the other validation source: a time budget ends a job whose sample budget is
+# out of reach; the validation set can come from an HDF5 file instead of simulations.
+online_test(time_budget "0 < s['sims_done'] < 100000" "s['data_sent'] == s['data_received']" "s['clean_shutdown']" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set simulation.samples=100000
+  --set online.time_budget=3 --set output.dir=online_time_budget)
+online_test(validation_file "s['validation_examples'] == 12 * 5" "s['sims_done'] == 12"
+  "s['data_sent'] == s['data_received'] == 12 * 5" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.validation_path=\"twin.h5\"
+  --set output.dir=online_validation_file)
+set_tests_properties(cli_online_validation_file PROPERTIES FIXTURES_REQUIRED twin_data)
