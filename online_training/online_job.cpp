@@ -165,12 +165,19 @@ void write_validation(const std::string& path, const std::vector<surrogates::Tra
 
 nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   const auto start = Clock::now();
+  int level = 0;
+  MPI_Query_thread(&level);
+  PDS_CHECK(level >= MPI_THREAD_MULTIPLE, "online training needs MPI_THREAD_MULTIPLE (the trainer receives on a "
+                                          "thread of its own); this MPI library provides level "
+                                              << level);
   Roles roles;
   collective_try(world, [&] { roles = Roles::split(world, spec.online.trainer_ranks, spec.ranks_per_sim); });
   MPI_Comm online = MPI_COMM_NULL, local = MPI_COMM_NULL;
   MPI_Comm_dup(world, &online);
   MPI_Comm_split(world, roles.trainer() ? 0 : 1 + roles.group(), roles.world_rank, &local);
   CommGuard guard{{&online, &local}};
+  // Collective over the whole job: the simulations share the nodes' cores with the trainers.
+  const int node_threads = default_threads(world);
 
   // Every rank reads the whole config, so a mistake is one error on every rank.
   std::unique_ptr<solvers::Solver> solver;
@@ -223,6 +230,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
 
   TrainerOptions training = spec.training;
   training.epochs = 1;  // one pass over the stream
+  if (training.threads == 0) training.threads = node_threads;
   Trainer trainer(model, training, local, spec.run_dir);
   surrogates::UnitGaussianNormalizer input_norm(task->input_channels(tshape)),
       target_norm(task->target_channels(tshape));
