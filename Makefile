@@ -1,7 +1,8 @@
 # pdestream: the two commands are `make demo` and `make test`; both install the
 # dependencies (Debian packages), configure, build and run.
 #
-#   make demo    generate a small heat2d dataset on 2 ranks and export it to ParaView
+#   make demo    the main job: heat2d simulations stream into an FNO trainer (3 MPI ranks,
+#                a few minutes), then evaluate with ParaView and PNG output (scripts/demo.sh)
 #   make test    the whole test suite (ctest: unit, mpi and slow labels)
 #   make bench   benchmark tables (see bench/)
 #   make deps | configure | build | clean

@@ -5,11 +5,21 @@
 //   pdestream evaluate --run runs/heat2d_fno --data runs/heat2d.h5 --paraview runs/eval-pv --out runs/pred.h5
 //   mpirun -np 2 pdestream evaluate --run runs/heat2d_fno --samples 4
 //   pdestream evaluate --run runs/heat2d_fno --set data.validation_fraction=0.5
+//   pdestream evaluate --run runs/demo --data runs/demo/validation.h5 --paraview runs/demo/paraview \
+//     --png runs/demo/png
+//   mpirun -np 2 pdestream evaluate --run runs/heat2d_fno --png runs/eval-png --png-samples 4
 //
-// Without --data it uses the run's held-out trajectories (the config's [data] split).
+// Without --data it uses the run's held-out trajectories: the config's [data] split, or for
+// an online run its validation simulations (<run>/validation.h5 or [online] validation_path).
 // Reports per-sample relative L2 (mean, median, worst) and, for autoregressive tasks, the
 // error against rollout step. --paraview writes <c>_pred, <c>, <c>_error per channel for
 // the first --paraview-samples samples; --out writes the predictions as an HDF5 dataset.
+// --png (2D fields only) writes sample<id>.png for the first --png-samples samples:
+// prediction | truth | error side by side for each channel, one row per shown time (early,
+// middle and final predicted times for field_at_time and autoregressive tasks, the target
+// for operator tasks); prediction and truth of a row share a viridis colour range, the
+// error has its own range symmetric around 0 (blue-white-red). The ranges are printed,
+// one line per file.
 
 #include <torch/torch.h>
 
@@ -23,6 +33,7 @@
 #include "apps/cli.hpp"
 #include "core/error.hpp"
 #include "io/hdf5_dataset.hpp"
+#include "io/image.hpp"
 #include "io/paraview.hpp"
 #include "online_training/dataset_source.hpp"
 #include "online_training/evaluation.hpp"
@@ -31,12 +42,76 @@ namespace pdestream::apps {
 
 namespace {
 
+// The predicted frames a PNG shows: early, middle and final (distinct); the initial state
+// of a field_at_time trajectory is skipped when there are enough later frames.
+std::vector<std::size_t> png_frames(std::size_t frames, const std::string& task) {
+  if (frames == 0) return {};
+  const std::size_t first = task == "field_at_time" && frames >= 4 ? 1 : 0, last = frames - 1;
+  std::vector<std::size_t> picks = {first, (first + last) / 2, last};
+  picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
+  return picks;
+}
+
+// A PNG of prediction | truth | error per channel for the chosen frames of one sample; returns
+// the line that reports it (file and colour ranges).
+std::string write_sample_png(const std::string& dir, std::int64_t id, const online_training::TrajectoryEvaluation& e,
+                             const std::vector<std::string>& channels, const std::string& task) {
+  const auto nx = static_cast<int>(e.prediction.size(2)), ny = static_cast<int>(e.prediction.size(3));
+  const auto frames = png_frames(e.times.size(), task);
+  auto as_vector = [](const torch::Tensor& t) {
+    auto d = t.contiguous().to(torch::kFloat64);
+    return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  };
+  std::vector<std::vector<io::ImagePanel>> rows;
+  int group = 0;
+  for (auto f : frames) {
+    std::vector<io::ImagePanel> row;
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      auto panels = io::comparison_panels(as_vector(e.prediction[f][c]), as_vector(e.truth[f][c]), nx, ny,
+                                          channels[c], group++);
+      row.insert(row.end(), panels.begin(), panels.end());
+    }
+    rows.push_back(std::move(row));
+  }
+  io::ImageOptions options;
+  options.scale = std::clamp(192 / std::max(nx, ny), 1, 8);
+  const std::string path = dir + "/sample" + std::to_string(id) + ".png";
+  const auto ranges = io::write_png_panels(path, rows, options);
+  std::ostringstream os;
+  os.precision(3);
+  os << "  " << path << ":";
+  std::size_t r = 0;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    os << (i ? " |" : "") << " t=" << e.times[frames[i]];
+    for (std::size_t c = 0; c < channels.size(); ++c, r += 3)
+      os << " " << channels[c] << " [" << ranges[r].low << ", " << ranges[r].high << "] error +-" << ranges[r + 2].high;
+  }
+  return os.str();
+}
+
+// Rank 0 gets every rank's text, in rank order (other ranks get an empty vector).
+std::vector<std::string> gather_text(MPI_Comm comm, const std::string& text) {
+  const int rank = comm_rank(comm), size = comm_size(comm);
+  int length = static_cast<int>(text.size());
+  std::vector<int> lengths(size), offsets(size, 0);
+  MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, comm);
+  for (int i = 1; i < size; ++i) offsets[i] = offsets[i - 1] + lengths[i - 1];
+  std::string all(rank == 0 ? static_cast<std::size_t>(offsets[size - 1] + lengths[size - 1]) : 0, '\0');
+  MPI_Gatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0, comm);
+  std::vector<std::string> out;
+  if (rank == 0)
+    for (int i = 0; i < size; ++i) out.push_back(all.substr(offsets[i], lengths[i]));
+  return out;
+}
+
 struct EvaluateArgs {
   std::vector<std::string> sets;
   std::string run;
   std::string data;
   std::string paraview;
   int paraview_samples = 2;
+  std::string png;
+  int png_samples = 3;
   std::string out;
   int samples = 0;
 };
@@ -55,18 +130,35 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
     if (data.empty()) {
       Config config = Config::load(args.run + "/config.toml");
       config.apply_overrides(args.sets);
-      SectionReader d(config, "data");
-      data = d.get_string("path");
-      const double fraction = d.get_double("validation_fraction", 0.1);
-      store = std::make_shared<online_training::TrajectoryStore>(data);
-      const auto n = store->size();
-      const auto held = static_cast<std::int64_t>(std::ceil(fraction * n));
-      for (std::int64_t i = n - std::max<std::int64_t>(held, 1); i < n; ++i) ids.push_back(i);
+      SectionReader o(config, "online");
+      std::string held_out;
+      if (o.get_bool("enabled", false)) {
+        // An online run's held-out simulations: [online] validation_path, or the
+        // validation.h5 the job wrote into the run.
+        held_out = o.get_string("validation_path", "");
+        if (held_out.empty()) held_out = args.run + "/validation.h5";
+      }
+      if (!held_out.empty()) {
+        data = held_out;
+        store = std::make_shared<online_training::TrajectoryStore>(data);
+        for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
+      } else {
+        SectionReader d(config, "data");
+        data = d.get_string("path");
+        const double fraction = d.get_double("validation_fraction", 0.1);
+        store = std::make_shared<online_training::TrajectoryStore>(data);
+        const auto n = store->size();
+        const auto held = static_cast<std::int64_t>(std::ceil(fraction * n));
+        for (std::int64_t i = n - std::max<std::int64_t>(held, 1); i < n; ++i) ids.push_back(i);
+      }
     } else {
       store = std::make_shared<online_training::TrajectoryStore>(data);
       for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
     }
     if (args.samples > 0 && static_cast<std::size_t>(args.samples) < ids.size()) ids.resize(args.samples);
+    const int dim = store->layout().grid.dim;
+    PDS_CHECK(args.png.empty() || dim == 2,
+              "--png needs 2D fields, the data has " << dim << "D fields (" << store->path() << ")");
   });
   const auto& layout = store->layout();
   const auto n = static_cast<std::int64_t>(ids.size());
@@ -75,6 +167,7 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
   std::vector<double> errors(n, 0.0);
   std::vector<double> step_sum;
   std::unique_ptr<io::DatasetWriter> writer;
+  std::vector<std::string> png_lines(n);  // this rank's report lines, by sample position
   const std::int64_t rounds = (n + size - 1) / size;
   for (std::int64_t r = 0; r < rounds; ++r) {
     const std::int64_t k = r * size + rank;
@@ -122,6 +215,28 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
         pv.write(online_training::to_field(torch::cat(parts, 0), names), e.times[t]);
       }
     }
+    if (!args.png.empty() && r * size < args.png_samples)
+      collective_try(world, [&] {
+        if (k < n && k < args.png_samples)
+          png_lines[k] = write_sample_png(args.png, ids[k], e, layout.channels, surrogate.task->kind());
+      });
+  }
+  std::string png_report;
+  if (!args.png.empty()) {
+    std::string mine;  // "position<TAB>line\n" for this rank's samples
+    for (std::int64_t k = 0; k < n; ++k)
+      if (!png_lines[k].empty()) mine += std::to_string(k) + "\t" + png_lines[k] + "\n";
+    std::vector<std::string> ordered(n);
+    for (const auto& text : gather_text(world, mine)) {
+      std::istringstream in(text);
+      std::string entry;
+      while (std::getline(in, entry)) {
+        const auto tab = entry.find('\t');
+        ordered[std::stoll(entry.substr(0, tab))] = entry.substr(tab + 1);
+      }
+    }
+    for (const auto& line : ordered)
+      if (!line.empty()) png_report += "\n" + line;
   }
   if (writer) {
     std::vector<std::vector<double>> params;
@@ -152,6 +267,8 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
     for (int i = 0; i < steps; ++i) os << (i % 10 == 0 ? "\n   " : "") << " " << step_sum[i] / static_cast<double>(n);
   }
   if (!args.paraview.empty()) os << "\n  ParaView: " << args.paraview;
+  if (!args.png.empty())
+    os << "\n  PNG (prediction | truth | error; colour ranges per row):" << png_report;
   if (!args.out.empty()) os << "\n  predictions: " << args.out;
   print0(world, os.str());
   if (rank == 0) {
@@ -176,6 +293,9 @@ SubcommandRegistration add_evaluate(CLI::App& root) {
   cmd->add_option("--data", args->data, "HDF5 dataset (default: the run's held-out trajectories)");
   cmd->add_option("--paraview", args->paraview, "Write prediction, truth and error fields here");
   cmd->add_option("--paraview-samples", args->paraview_samples, "How many samples to write to ParaView")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--png", args->png, "Write PNG images of prediction | truth | error here (2D fields)");
+  cmd->add_option("--png-samples", args->png_samples, "How many samples to write as PNG (default 3)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", args->out, "Write the predictions as an HDF5 dataset");
   cmd->add_option("--samples", args->samples, "Evaluate at most this many trajectories")->check(CLI::NonNegativeNumber);

@@ -256,6 +256,9 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
       samples.resize(fit);
       buffer->restore(std::move(samples));
     });
+    // A job that ended with its stream continues with a new pass: the samples beyond the
+    // old budget (a larger [simulation] samples) are new simulations.
+    trainer.set_epochs(trainer.epoch() + 1);
     print0(local, "[train] resumed " + spec.run_dir + " at step " + std::to_string(trainer.step()));
   } catch (...) {
     server.start();  // only to tell the simulation groups to stop

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -276,7 +277,7 @@ void Server::try_finalize(std::int64_t sim_id) {
   r.sim_id = sim_id;
   r.sample = sample;
   if (sample < 0) {
-    validation_.push_back(std::move(t));
+    validation_.emplace_back(sample, std::move(t));
     cv_.notify_all();
   } else {
     const auto n = task_->num_examples(surrogates::TrajectoryShape::of(t));
@@ -392,7 +393,13 @@ std::vector<surrogates::Trajectory> Server::take_validation(const std::function<
   PDS_CHECK(static_cast<std::int64_t>(validation_.size()) >= expected() && !validation_.empty(),
             "the online job has " << validation_.size() << " validation simulations, expected " << expected()
                                   << (error_.empty() ? "" : " (" + error_ + ")"));
-  return std::move(validation_);
+  // In sample order (-1, -2, ...), not arrival order: the validation set is the same set
+  // in the same order on every run.
+  std::sort(validation_.begin(), validation_.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<surrogates::Trajectory> out;
+  for (auto& v : validation_) out.push_back(std::move(v.second));
+  validation_.clear();
+  return out;
 }
 
 std::pair<std::set<std::int64_t>, std::vector<Sample>> Server::snapshot() {

@@ -172,7 +172,7 @@ class Server {
   std::set<std::int64_t> dead_;  // sim ids judged failed: their late data is discarded
   std::deque<Sample> pending_;   // examples the buffer has not accepted yet
   std::set<std::int64_t> done_;  // training samples finalised here
-  std::vector<surrogates::Trajectory> validation_;
+  std::vector<std::pair<std::int64_t, surrogates::Trajectory>> validation_;  // by sample
   std::map<int, std::int64_t> data_from_, ends_from_;  // per simulation rank
   std::map<int, protocol::Bye> bye_;
   ServerStats stats_;

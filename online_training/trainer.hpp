@@ -87,6 +87,8 @@ class Trainer {
   // The model (EMA weights when enabled) and normalisers as .safetensors (rank 0 writes).
   void save_model(const std::string& path, std::map<std::string, std::string> metadata) const;
 
+  // A resumed job may train for more epochs than it was started with.
+  void set_epochs(std::int64_t epochs) { options_.epochs = epochs; }
   std::int64_t step() const { return step_; }
   std::int64_t epoch() const { return epoch_; }
   double last_loss() const { return last_loss_; }

@@ -77,7 +77,10 @@ cli_test(online_resume_stop "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume
   ${CHECKER} -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY})
 cli_test(online_resume_crash "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh crash online_resume_crash
   ${CHECKER} -- ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.trainer_ranks=2)
-set_tests_properties(cli_online_resume_stop cli_online_resume_crash PROPERTIES PROCESSORS 2 TIMEOUT 600)
+cli_test(online_resume_extend "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh extend online_resume_extend
+  ${CHECKER} -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY})
+set_tests_properties(cli_online_resume_stop cli_online_resume_crash cli_online_resume_extend
+  PROPERTIES PROCESSORS 2 TIMEOUT 600)
 
 # Errors: one line, non-zero exit.
 cli_test(err_online_bad_key "unit" ${EXPECT} fail "\\[online\\] bufer: unknown key"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Kill-and-resume of an online job:
-#   online_resume.sh stop|crash RUN_DIR PYTHON CHECKER -- MPI_PREFIX... PDESTREAM TRAIN_ARGS...
+#   online_resume.sh stop|crash|extend RUN_DIR PYTHON CHECKER -- MPI_PREFIX... PDESTREAM TRAIN_ARGS...
 # stop:  the first job stops after 5 batches (training.max_steps), then --resume finishes it.
 # crash: a trainer rank dies at step 7 (checkpoint_every 5): the job must end (not hang)
 #        with a non-zero exit and the step-5 checkpoint; then --resume finishes it.
+# extend: a finished job resumed with a larger sample budget runs only the new simulations.
 # Either way the resumed job must end with every sample done exactly once.
 set -uo pipefail
 mode=$1 run=$2 py=$3 checker=$4
@@ -15,7 +16,18 @@ prefix=("${args[@]:0:$p}") pds=${args[$p]} train=("${args[@]:$((p + 1))}")
 rm -rf "$run"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if [[ $mode == stop ]]; then
+if [[ $mode == extend ]]; then
+  # A job that finished its 12 simulations, resumed with a budget of 16: 4 new ones.
+  "${prefix[@]}" "$pds" "${train[@]}" --set output.dir="$run" >"$log" 2>&1 || { cat "$log"; echo "FAILED: first job"; exit 1; }
+  steps=$("$py" -c "import json; print(json.load(open('$run/online_summary.json'))['steps'])")
+  "${prefix[@]}" "$pds" train --resume "$run" --set simulation.samples=16 >"$log" 2>&1 ||
+    { cat "$log"; echo "FAILED: resumed job"; exit 1; }
+  tail -3 "$log"
+  "$py" "$checker" "$run" "done == set(range(16))" "s['sims_done'] == 16" "s['steps'] > $steps" \
+    "s['examples_received'] == 4 * 5" || { cat "$log"; exit 1; }
+  echo PASSED
+  exit 0
+elif [[ $mode == stop ]]; then
   "${prefix[@]}" "$pds" "${train[@]}" --set training.max_steps=5 --set training.checkpoint_every=5 \
     --set output.dir="$run" >"$log" 2>&1 || { cat "$log"; echo "FAILED: first job"; exit 1; }
   "$py" "$checker" "$run" "s['steps'] == 5" "s['clean_shutdown']" || { cat "$log"; exit 1; }

@@ -62,6 +62,20 @@ cli_test(err_evaluate_bad_set "unit" ${EXPECT} fail "unknown section \\[dta\\]"
   ${PDS} evaluate --run train1 --set dta.path=x.h5)
 set_tests_properties(cli_err_evaluate_bad_set PROPERTIES FIXTURES_REQUIRED train_run)
 cli_test(err_evaluate_no_run "unit" ${EXPECT} fail "--run nowhere: no model.safetensors there" ${PDS} evaluate --run nowhere)
+# evaluate --png on 2 ranks: one picture per sample (rows t = early, middle, final; panels
+# prediction | truth | error, 16x16 points at 8 px each), one report line per file in order.
+cli_test(evaluate_png "mpi" bash -c "${EXPECT_STR} ok \
+  'PNG .* evalpng/sample10.png: t=[0-9.e-]+ u \\[[0-9.e-]+, [0-9.e-]+\\] error [+]-[0-9.e-]+ [|] t=.* evalpng/sample11.png: t=' \
+  ${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-root --oversubscribe --bind-to none $<TARGET_FILE:pdestream> evaluate \
+  --run train1 --png evalpng --png-samples 2 && test ! -e evalpng/sample12.png && ${PY} -c \"import struct
+for name in ('evalpng/sample10.png', 'evalpng/sample11.png'):
+    b = open(name, 'rb').read(24)
+    assert b[:8] == bytes([137, 80, 78, 71, 13, 10, 26, 10]), name + ': not a PNG'
+    assert struct.unpack('>II', b[16:24]) == (3 * 128 + 2 * 4, 3 * (128 + 2 + 6) + 2 * 4), struct.unpack('>II', b[16:24])
+print('PNG files ok')\"")
+# (after evaluate_outputs, which checks the evaluation.json that every evaluate rewrites)
+set_tests_properties(cli_evaluate_png PROPERTIES FIXTURES_REQUIRED "train_data;train_run"
+  DEPENDS "cli_train_resume;cli_evaluate_outputs")
 
 # The FNO-paper configs end to end at toy sizes: Burgers (operator task, FNO1d) and
 # Navier-Stokes (autoregressive task, FNO2d with rollout evaluation).
@@ -74,6 +88,10 @@ cli_test(fno_burgers_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-a
   $<TARGET_FILE:pdestream> train --config ${BURGERS_FNO} --set data.path=burg.h5 --set data.validation_fraction=0.125 \
   --set model.width=8 --set model.modes=4 --set training.epochs=2 --set training.batch_size=8 --set output.dir=burg_fno && \
   ${EXPECT_STR} ok 'fno / operator on 1 trajectories' $<TARGET_FILE:pdestream> evaluate --run burg_fno")
+set_tests_properties(cli_fno_burgers_e2e PROPERTIES FIXTURES_SETUP burg_fno)
+cli_test(err_evaluate_png_1d "unit" ${EXPECT} fail "--png needs 2D fields, the data has 1D fields"
+  ${PDS} evaluate --run burg_fno --png burg_png)
+set_tests_properties(cli_err_evaluate_png_1d PROPERTIES FIXTURES_REQUIRED burg_fno)
 cli_test(fno_ns2d_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-root --oversubscribe --bind-to none \
   $<TARGET_FILE:pdestream> generate --config ${NS_FNO} --samples 4 --set solver.nx=16 --set solver.solve_nx=16 \
   --set solver.t_final=1 --set solver.outputs=6 --set solver.dt=0.01 --out ns.h5 --set output.dir=ns_gen && \
