@@ -1,25 +1,46 @@
-// pdestream poisson: linear solves from the command line. With --sequence, a sequence of
-// related systems solved one after the other, SOR's omega chosen per system by a policy
-// (see linear_systems/sequences.hpp for the sequences and the folder format).
+// pdestream poisson: linear solves from the command line.
+//
+// One system (issue 5): a Poisson problem on a grid (--grid NX NY [NZ] cells, 2D 5-point or
+// 3D 7-point, cell-centred; see linear_systems/poisson.hpp) or any SPD matrix from a file
+// (--matrix, PETSc binary or Matrix Market; see linear_systems/matrix_io.hpp), solved with
+// a PETSc KSP: CG to rtol 1e-6 on the unpreconditioned residual norm (for the CG family and
+// dcdm; other -ksp_type keep their default norm) unless PETSc options say otherwise
+// (-ksp_type, -pc_type, -ksp_rtol, -ksp_norm_type, ... pass through). Prints the iterations,
+// the converged reason, the true relative residual ||b - Ax|| / ||b|| (recomputed), and the
+// setup (KSPSetUp) and solve (KSPSolve) times; with --out DIR writes
+// DIR/solution.bin (PETSc binary, natural ordering) and, for grids, DIR/poisson.pvd (u, b,
+// mask, and u_exact, u_error for a manufactured solution) and with --save-system the system
+// itself (DIR/system.bin). A solve that does not converge prints its numbers, then fails.
+//
+// A sequence (issue 6, --sequence): related systems solved one after the other, SOR's omega
+// chosen per system by a policy (see linear_systems/sequences.hpp for the sequences and the
+// folder format). Prints the total iterations and time, omega over time, and with --omega
+// grid the best fixed omega in hindsight and the instance-optimal total. Writes a CSV of
+// every system (step, context, omega, iterations, converged, seconds) into the run directory.
 //
 // Sample runs:
+//   pdestream poisson --grid 64 64 64 -pc_type gamg
+//   pdestream poisson --grid 128 128 --bc neumann --obstacle sphere --rhs smooth --out runs/pois2d --save-system
+//   pdestream poisson --matrix runs/pois2d/system.bin -pc_type icc
+//   mpirun -np 2 pdestream poisson --grid 32 32 32 --obstacle random-boxes:12 --seed 4 -pc_type hypre
+//   pdestream poisson --matrix system.mtx --rhs b.mtx -ksp_type cg -pc_type icc -ksp_monitor
 //   pdestream poisson --sequence heat2d --steps 200 --omega bandit:tsallis
 //   pdestream poisson --sequence heat2d --steps 200 --omega grid --csv grid.csv
-//   pdestream poisson --sequence shifted-laplacian --steps 300 --omega bandit:chebcb --seed 3
+//   pdestream poisson --sequence shifted-laplacian --grid 51 --steps 300 --omega bandit:chebcb --seed 3
 //   mpirun -np 2 pdestream poisson --sequence systems/ --omega fixed:1.5 -ksp_monitor
-//
-// Prints the total iterations and time, omega over time, and with --omega grid the best
-// fixed omega in hindsight and the instance-optimal total. Writes a CSV of every system
-// (step, context, omega, iterations, converged, seconds) into the run directory.
-// The single-system modes (--grid with --matrix/--obstacle/--rhs, DCDM) join this command
-// with issue 5; --grid already names the points per axis of the generated sequences.
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include "apps/cli.hpp"
 #include "core/error.hpp"
+#include "io/paraview.hpp"
+#include "linear_systems/matrix_io.hpp"
+#include "linear_systems/poisson.hpp"
 #include "linear_systems/sequences.hpp"
 #include "solvers/heat2d.hpp"
 
@@ -27,35 +48,31 @@ namespace pdestream::apps {
 
 namespace {
 
+using linear_systems::OwnedKSP;
+using linear_systems::OwnedVec;
+
 struct PoissonArgs {
   ConfigOptions config;
+  // one system
+  std::vector<int> grid;  // empty: 32 32 32 (or the mask file's shape); a sequence: 26
+  std::string matrix;
+  std::string obstacle = "none";
+  std::string bc = "dirichlet";
+  std::string rhs;  // empty: random, or the matrix file's own right-hand side
+  std::string out;
+  bool save_system = false;
+  double rtol = -1;  // -1: 1e-6 for one system, 1e-8 for a sequence
+  std::uint64_t seed = 0;
+  // a sequence
   std::string sequence;
-  std::string grid = "26";
   int steps = -1;  // -1: 100 for generated sequences, every system of a folder
   std::string omega = "bandit:tsallis";
-  std::uint64_t seed = 0;
   int arms = 20;
   std::vector<double> omega_range = {1.0, 1.95};
-  double rtol = 1e-8;
   std::string csv;
+  // which options the user gave (CLI11 knows)
+  std::function<bool(const char*)> given;
 };
-
-int parse_grid(const std::string& text) {
-  const auto x = text.find('x');
-  const std::string a = text.substr(0, x), b = x == std::string::npos ? a : text.substr(x + 1);
-  int n = 0, m = 0;
-  try {
-    std::size_t pa = 0, pb = 0;
-    n = std::stoi(a, &pa);
-    m = std::stoi(b, &pb);
-    PDS_CHECK(pa == a.size() && pb == b.size(), "");
-  } catch (const std::exception&) {
-    PDS_FAIL("--grid: expected N or NxN grid points per axis, got '" << text << "'");
-  }
-  PDS_CHECK(n == m, "--grid: expected a square grid NxN for a sequence, got " << text);
-  PDS_CHECK(n >= 3, "--grid: expected at least 3 points per axis, got " << n);
-  return n;
-}
 
 std::string sequence_name(const std::string& s) {
   if (s == "heat2d" || s == "shifted-laplacian") return s;
@@ -64,22 +81,37 @@ std::string sequence_name(const std::string& s) {
   return name.empty() ? "dir" : name;
 }
 
-void run_poisson(const PoissonArgs& args, MPI_Comm world) {
+std::string grid_text(const std::vector<int>& g) {
+  std::ostringstream os;
+  for (std::size_t a = 0; a < g.size(); ++a) os << (a ? " " : "") << g[a];
+  return os.str();
+}
+
+// --grid for a sequence: N (or N N) points per axis of a square grid.
+int sequence_grid(const std::vector<int>& g) {
+  if (g.empty()) return 26;
+  PDS_CHECK(g.size() == 1 || (g.size() == 2 && g[0] == g[1]),
+            "--grid: expected N (points per axis of a square grid) for a sequence, got " << grid_text(g));
+  PDS_CHECK(g[0] >= 3, "--grid: expected at least 3 points per axis, got " << g[0]);
+  return g[0];
+}
+
+void run_sequence(const PoissonArgs& args, MPI_Comm world) {
   linear_systems::SequenceOptions o;
   linear_systems::OmegaPolicy policy;
   OutputOptions out;
   collective_try(world, [&] {
-    PDS_CHECK(!args.sequence.empty(),
-              "expected --sequence heat2d|shifted-laplacian|DIR (single-system modes come with issue 5)");
+    for (const char* single : {"--matrix", "--obstacle", "--bc", "--rhs", "--out", "--save-system"})
+      PDS_CHECK(!args.given(single), single << " applies to single systems (--grid, --matrix), not to --sequence");
     policy = linear_systems::OmegaPolicy::parse(args.omega);
     PDS_CHECK(args.omega_range.size() == 2, "--omega-range: expected lo,hi, got " << args.omega_range.size()
                                                                                  << " numbers");
     o.sequence = args.sequence;
-    o.grid = parse_grid(args.grid);
+    o.grid = sequence_grid(args.grid);
     o.steps = args.steps >= 0 ? args.steps : (o.sequence == "heat2d" || o.sequence == "shifted-laplacian" ? 100 : 0);
     PDS_CHECK(args.steps != 0, "--steps: expected a number of systems >= 1, got 0");
     o.seed = args.seed;
-    o.rtol = args.rtol;
+    o.rtol = args.rtol > 0 ? args.rtol : 1e-8;
     o.tuner.arms = args.arms;
     o.tuner.omega_lo = args.omega_range[0];
     o.tuner.omega_hi = args.omega_range[1];
@@ -143,24 +175,280 @@ void run_poisson(const PoissonArgs& args, MPI_Comm world) {
   print0(world, os.str());
 }
 
+// --obstacle none|sphere|box|random-boxes[:COUNT]|FILE
+void parse_obstacle(const std::string& text, linear_systems::ObstacleOptions& o) {
+  const auto colon = text.find(':');
+  const std::string head = text.substr(0, colon);
+  if (head == "none" || head == "sphere" || head == "box") {
+    PDS_CHECK(colon == std::string::npos, "--obstacle: expected " << head << " without a parameter, got '" << text
+                                                                  << "'");
+    o.kind = head;
+  } else if (head == "random-boxes") {
+    o.kind = head;
+    if (colon != std::string::npos) {
+      const std::string n = text.substr(colon + 1);
+      char* end = nullptr;
+      const long count = std::strtol(n.c_str(), &end, 10);
+      PDS_CHECK(!n.empty() && *end == '\0' && count >= 1 && count <= 100000,
+                "--obstacle: expected random-boxes:COUNT with 1 <= COUNT <= 100000, got '" << text << "'");
+      o.count = static_cast<int>(count);
+    }
+  } else {
+    o.kind = "file";
+    o.file = text;
+  }
+}
+
+struct SolveReport {
+  PetscInt iterations = 0;
+  KSPConvergedReason reason = KSP_CONVERGED_ITERATING;
+  double residual = 0, setup_seconds = 0, solve_seconds = 0;
+  std::string solver;
+};
+
+// CG to rtol, then the user's PETSc options. The convergence test uses the unpreconditioned
+// residual norm for the CG family and dcdm (unless -ksp_norm_type says otherwise); other KSP
+// types keep their own default (PETSc 3.18's cr, for one, does not track that norm). KSPSetUp
+// is timed apart from KSPSolve (both: the slowest rank).
+bool unpreconditioned_by_default(const std::string& type) {
+  for (const char* t : {KSPCG, KSPFCG, KSPPIPECG, KSPPIPEFCG, KSPGROPPCG, KSPPIPECGRR, "dcdm"})
+    if (type == t) return true;
+  return false;
+}
+
+SolveReport solve(Mat A, Vec b, Vec x, DM dm, double rtol, MPI_Comm comm) {
+  OwnedKSP ksp;
+  PDS_PETSC(KSPCreate(comm, ksp.address()));
+  if (dm) {
+    // The grid for PCs that use it (-pc_type mg), the operator from us.
+    PDS_PETSC(KSPSetDM(ksp, dm));
+    PDS_PETSC(KSPSetDMActive(ksp, PETSC_FALSE));
+  }
+  PDS_PETSC(KSPSetOperators(ksp, A, A));
+  PDS_PETSC(KSPSetType(ksp, KSPCG));
+  PDS_PETSC(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, PETSC_DEFAULT));
+  PDS_PETSC(KSPSetFromOptions(ksp));
+  PetscBool user_norm = PETSC_FALSE;
+  PDS_PETSC(PetscOptionsHasName(nullptr, nullptr, "-ksp_norm_type", &user_norm));
+  KSPType type;
+  PDS_PETSC(KSPGetType(ksp, &type));
+  const bool unpreconditioned = !user_norm && unpreconditioned_by_default(type);
+  if (unpreconditioned) PDS_PETSC(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED));
+  SolveReport r;
+  MPI_Barrier(comm);
+  double t0 = MPI_Wtime();
+  if (KSPSetUp(ksp) == PETSC_ERR_SUP && unpreconditioned) {
+    // Not supported with this PC side after all: the KSP's own default.
+    PDS_PETSC(KSPSetNormType(ksp, KSP_NORM_DEFAULT));
+  }
+  PDS_PETSC(KSPSetUp(ksp));  // a no-op after success; after a failure, the same error again
+  r.setup_seconds = MPI_Wtime() - t0;
+  MPI_Barrier(comm);
+  t0 = MPI_Wtime();
+  PDS_PETSC(KSPSolve(ksp, b, x));
+  r.solve_seconds = MPI_Wtime() - t0;
+  double times[2] = {r.setup_seconds, r.solve_seconds};
+  MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_MAX, comm);
+  r.setup_seconds = times[0], r.solve_seconds = times[1];
+  PDS_PETSC(KSPGetIterationNumber(ksp, &r.iterations));
+  PDS_PETSC(KSPGetConvergedReason(ksp, &r.reason));
+  r.residual = linear_systems::true_relative_residual(A, x, b);
+  KSPType ktype;
+  PC pc;
+  PCType ptype;
+  KSPNormType norm;
+  PetscReal used_rtol;
+  PDS_PETSC(KSPGetType(ksp, &ktype));
+  PDS_PETSC(KSPGetPC(ksp, &pc));
+  PDS_PETSC(PCGetType(pc, &ptype));
+  PDS_PETSC(KSPGetNormType(ksp, &norm));
+  PDS_PETSC(KSPGetTolerances(ksp, &used_rtol, nullptr, nullptr, nullptr));
+  std::ostringstream os;
+  os << "KSP " << ktype << " + PC " << (ptype ? ptype : "none") << ", rtol " << used_rtol << " ("
+     << KSPNormTypes[norm] << " norm)";
+  r.solver = os.str();
+  return r;
+}
+
+std::string seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g s", s);
+  return buf;
+}
+
+void run_single(const PoissonArgs& args, MPI_Comm world) {
+  linear_systems::PoissonOptions o;
+  collective_try(world, [&] {
+    for (const char* seq : {"--steps", "--omega", "--arms", "--omega-range", "--csv"})
+      PDS_CHECK(!args.given(seq), seq << " applies to --sequence runs only");
+    if (!args.matrix.empty()) {
+      PDS_CHECK(args.grid.empty(), "--grid and --matrix: expected one of them, got both");
+      for (const char* grid_only : {"--obstacle", "--bc", "--save-system"})
+        PDS_CHECK(!args.given(grid_only), grid_only << " applies to --grid problems, not to --matrix");
+      PDS_CHECK(args.rhs != "smooth", "--rhs smooth applies to --grid problems; expected random or a vector file "
+                                      "with --matrix");
+      return;
+    }
+    parse_obstacle(args.obstacle, o.obstacle);
+    std::vector<int> g = args.grid;
+    if (g.empty() && o.obstacle.kind == "file") {
+      g = linear_systems::PoissonOptions::mask_file_shape(o.obstacle.file);
+      std::reverse(g.begin(), g.end());  // (nz, ny, nx) -> nx ny nz
+    }
+    if (g.empty()) g = {32, 32, 32};
+    PDS_CHECK(g.size() == 2 || g.size() == 3, "--grid: expected NX NY or NX NY NZ cells, got " << grid_text(g));
+    o.dim = static_cast<int>(g.size());
+    for (int a = 0; a < o.dim; ++a) o.n[a] = g[a];
+    o.set_boundaries(args.bc);
+    const std::string rhs = args.rhs.empty() ? "random" : args.rhs;
+    if (rhs == "random" || rhs == "smooth") {
+      o.rhs = rhs;
+    } else {
+      o.rhs = "file";
+      o.rhs_file = rhs;
+    }
+    o.seed = args.seed;
+    o.validate();
+    PDS_CHECK(!args.save_system || !args.out.empty(), "--save-system: expected --out DIR to write DIR/system.bin");
+  });
+  const double rtol = args.rtol > 0 ? args.rtol : 1e-6;
+  collective_try(world, [&] { PDS_CHECK(rtol < 1, "--rtol: expected a value in (0, 1), got " << rtol); });
+
+  std::unique_ptr<linear_systems::PoissonProblem> problem;
+  linear_systems::LoadedSystem system;
+  Mat A = nullptr;
+  Vec b = nullptr, x = nullptr;
+  OwnedVec x_owned;
+  std::ostringstream os;
+  collective_try(world, [&] {
+    if (!args.matrix.empty()) {
+      system = linear_systems::load_matrix(args.matrix, world);
+      A = system.A;
+      PetscInt n = 0;
+      MatInfo info;
+      PDS_PETSC(MatGetSize(A, &n, nullptr));
+      PDS_PETSC(MatGetInfo(A, MAT_GLOBAL_SUM, &info));
+      os << "[poisson] matrix " << args.matrix << " (" << system.format << "): " << n << " x " << n << ", "
+         << static_cast<long long>(info.nz_used) << " nonzeros, rhs ";
+      const bool random = args.rhs == "random" || (args.rhs.empty() && !system.b);
+      if (!random && !args.rhs.empty()) {
+        PDS_PETSC(MatCreateVecs(A, nullptr, system.b.address()));
+        linear_systems::load_vector(args.rhs, system.b);
+        os << args.rhs;
+      } else if (random) {
+        PDS_PETSC(MatCreateVecs(A, nullptr, system.b.address()));
+        linear_systems::fill_random(system.b, args.seed);
+        os << "random (seed " << args.seed << ")";
+      } else {
+        os << "from the file";
+      }
+      b = system.b;
+      PDS_PETSC(VecDuplicate(b, x_owned.address()));
+      PDS_PETSC(VecSet(x_owned, 0.0));
+      x = x_owned;
+    } else {
+      problem = std::make_unique<linear_systems::PoissonProblem>(o, world);
+      A = problem->A(), b = problem->b(), x = problem->x();
+      os << "[poisson] " << problem->describe();
+    }
+    os << "; " << comm_size(world) << " rank(s)";
+  });
+  print0(world, os.str());  // before the solve and whatever PETSc's monitors print
+  os.str("");
+  SolveReport r;
+  collective_try(world, [&] { r = solve(A, b, x, problem ? problem->dm() : nullptr, rtol, world); });
+  char line[256];
+  os << "[poisson] " << r.solver << "\n";
+  std::snprintf(line, sizeof line, "[poisson] %s in %d iterations, true relative residual %.3e\n",
+                KSPConvergedReasons[r.reason], static_cast<int>(r.iterations), r.residual);
+  os << line << "[poisson] setup " << seconds(r.setup_seconds) << ", solve " << seconds(r.solve_seconds) << "\n";
+  if (problem && problem->has_exact()) {
+    std::snprintf(line, sizeof line, "[poisson] max error vs the manufactured solution %.3e\n",
+                  problem->max_error(x));
+    os << line;
+  }
+  if (!args.out.empty()) {
+    make_dir(args.out, world);
+    const std::string bin = args.out + "/solution.bin";
+    collective_try(world, [&] { linear_systems::write_petsc_binary(bin, x); });
+    os << "[poisson] wrote " << bin;
+    if (problem) {
+      collective_try(world, [&] {
+        std::vector<std::pair<std::string, Vec>> channels = {{"u", x}, {"b", b}, {"mask", problem->mask()}};
+        OwnedVec error;
+        if (problem->has_exact()) {
+          error = problem->error(x);
+          channels.push_back({"u_exact", problem->exact()});
+          channels.push_back({"u_error", error});
+        }
+        io::ParaViewWriter writer(args.out, "poisson", problem->grid(), world);
+        writer.write(problem->local_field(channels), 0.0);
+        os << ", " << writer.pvd_path();
+        if (args.save_system) {
+          // A and b in natural ordering (MatView/VecView of DMDA objects), for --matrix.
+          linear_systems::write_petsc_binary(args.out + "/system.bin", problem->A(), problem->b());
+          os << ", " << args.out << "/system.bin";
+        }
+      });
+    }
+    os << "\n";
+  }
+  std::string text = os.str();
+  text.pop_back();
+  print0(world, text);
+  if (r.reason <= 0) {
+    std::ostringstream e;
+    e << "the solve did not converge: " << KSPConvergedReasons[r.reason] << " after " << r.iterations
+      << " iterations (true relative residual " << r.residual << ")";
+    agree_on_error(world, e.str());  // the same on every rank
+  }
+}
+
+void run_poisson(const PoissonArgs& args, MPI_Comm world) {
+  if (!args.sequence.empty())
+    run_sequence(args, world);
+  else
+    run_single(args, world);
+}
+
 }  // namespace
 
 SubcommandRegistration add_poisson(CLI::App& root) {
   auto args = std::make_shared<PoissonArgs>();
-  auto* cmd = root.add_subcommand("poisson", "Linear solves; --sequence: SOR omega tuned across a sequence of systems");
+  auto* cmd = root.add_subcommand(
+      "poisson", "Linear solves: one Poisson problem (--grid) or SPD matrix (--matrix) with PETSc; --sequence: "
+                 "SOR omega tuned across a sequence of systems");
   args->config.add_to(*cmd, false);
+  cmd->add_option("--grid", args->grid,
+                  "Cells per axis NX NY [NZ] of a Poisson problem (default 32 32 32, or the mask file's shape); "
+                  "with --sequence: N points per axis (default 26)")
+      ->expected(1, 3);
+  cmd->add_option("--matrix", args->matrix, "SPD matrix file: PETSc binary (MatView) or Matrix Market .mtx");
+  cmd->add_option("--obstacle", args->obstacle,
+                  "none | sphere | box | random-boxes[:COUNT] | FILE.npy (uint8/bool [nz][ny][nx], nonzero = solid)")
+      ->capture_default_str();
+  cmd->add_option("--bc", args->bc,
+                  "dirichlet | neumann | comma-separated SIDE=KIND with SIDE in x-,x+,y-,y+,z-,z+,x,y,z "
+                  "(e.g. neumann,x-=dirichlet)")
+      ->capture_default_str();
+  cmd->add_option("--rhs", args->rhs,
+                  "random | smooth (manufactured solution, grids) | FILE (PETSc binary or .mtx vector, natural "
+                  "ordering); default random, or the matrix file's own right-hand side");
+  cmd->add_option("--out", args->out, "Write DIR/solution.bin (PETSc binary) and, for grids, DIR/poisson.pvd");
+  cmd->add_flag("--save-system", args->save_system,
+                "Also write DIR/system.bin: A and b of the grid problem (natural ordering), readable by --matrix");
+  cmd->add_option("--rtol", args->rtol, "Relative tolerance (default 1e-6; 1e-8 for --sequence)");
+  cmd->add_option("--seed", args->seed, "Seed of random right-hand sides, random boxes, learners and sequences")
+      ->capture_default_str();
   cmd->add_option("--sequence", args->sequence,
                   "heat2d | shifted-laplacian | DIR (A_0000.bin, b_0000.bin, ... and optional context.txt)");
-  cmd->add_option("--grid", args->grid, "Grid points per axis (N or NxN) of a generated sequence")
-      ->capture_default_str();
-  cmd->add_option("--steps", args->steps, "Number of systems (default 100; a folder: all)");
+  cmd->add_option("--steps", args->steps, "Number of systems of a sequence (default 100; a folder: all)");
   cmd->add_option("--omega", args->omega, "bandit:tsallis|exp3|ucb1|chebcb|binned, fixed:W, grid or none")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed of the learner and of generated data")->capture_default_str();
   cmd->add_option("--arms", args->arms, "Number of omega values of the bandits and of grid")->capture_default_str();
   cmd->add_option("--omega-range", args->omega_range, "lo,hi of the omega grid")->delimiter(',')->expected(2);
-  cmd->add_option("--rtol", args->rtol, "Relative tolerance of every solve")->capture_default_str();
-  cmd->add_option("--csv", args->csv, "CSV of every system (default <output.dir>/instances.csv)");
+  cmd->add_option("--csv", args->csv, "CSV of every system of a sequence (default <output.dir>/instances.csv)");
+  args->given = [cmd](const char* name) { return cmd->count(name) > 0; };
   return {cmd, [args](MPI_Comm world) { run_poisson(*args, world); }};
 }
 
