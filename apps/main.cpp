@@ -20,6 +20,7 @@
 #include "apps/cli.hpp"
 #include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "linear_systems/dcdm.hpp"
 #include "linear_systems/relaxation_tuner.hpp"
 
 namespace {
@@ -46,6 +47,11 @@ int main(int argc, char** argv) {
   // -pc_type sor -pc_sor_omega_bandit tsallis on any KSP of any subcommand.
   if (linear_systems::register_sor_bandit()) {
     if (root) std::fprintf(stderr, "pdestream: error: registering the SOR omega bandit with PETSc failed\n");
+    return 1;
+  }
+  // -ksp_type dcdm and -pc_type dcdm (deep conjugate directions) on any KSP.
+  if (linear_systems::register_dcdm()) {
+    if (root) std::fprintf(stderr, "pdestream: error: registering DCDM with PETSc failed\n");
     return 1;
   }
 
