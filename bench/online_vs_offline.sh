@@ -6,8 +6,10 @@
 #          for 85% of WALL_S (online.time_budget), then the buffer drains.
 # offline: the same config with online.enabled = false: `pdestream generate` on 2 ranks
 #          writes a quarter as many simulations as the online job saw, then one trainer
-#          rank (2 threads: the whole machine, as the online job had) trains on them until
-#          the online job's wall time is used up (training.max_steps from its step rate).
+#          rank trains on them until the online job's wall time is used up
+#          (training.max_steps from its step rate). 1 torch thread, like the online
+#          trainer: 2 threads gain nothing for these models here and collapse when anything
+#          else runs (OpenMP's spinning waits; see "Training throughput" in the README).
 # Both are evaluated on the online job's held-out simulations (validation.h5).
 set -euo pipefail
 BIN=${1:-build/bin}
@@ -46,12 +48,11 @@ for MODEL in fno mlp; do
     --set output.dir="$D/generate" | tail -1
   t3=$(now)
   left=$(/usr/bin/python3 -c "print(max($on_wall - ($t3 - $t2), 1.0))")
-  # The online job's trainer ran with 1 thread beside two solvers; alone it gets 2.
   steps=$(/usr/bin/python3 -c "print(max(int($on_steps * $left / $on_wall), 1))")
   t4=$(now)
   "$BIN/pdestream" train --config "$CFG" --set online.enabled=false --set data.path="$D/offline.h5" \
     --set data.validation_fraction=0 --set training.epochs=1000000 --set training.max_steps=$steps \
-    --set training.threads=2 --set training.validate_every=0 --set output.dir="$D/offline" | tail -1
+    --set training.threads=1 --set training.validate_every=0 --set output.dir="$D/offline" | tail -1
   t5=$(now)
   off_wall=$(/usr/bin/python3 -c "print($t5 - $t4 + $t3 - $t2)")
   off_steps=$(grep -c '"event":"step"' "$D/offline/metrics.jsonl" || true)
