@@ -68,6 +68,7 @@ SubcommandRegistration add_export(CLI::App& root);
 SubcommandRegistration add_train(CLI::App& root);
 SubcommandRegistration add_evaluate(CLI::App& root);
 SubcommandRegistration add_poisson(CLI::App& root);
+SubcommandRegistration add_dcdm_train(CLI::App& root);
 
 std::string format_seconds(double s);
 

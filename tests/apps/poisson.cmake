@@ -100,3 +100,22 @@ cli_test(err_poisson_sequence_grid "unit" ${EXPECT} fail
 cli_test(err_poisson_not_converged_np2 "mpi" ${EXPECT} fail
   "the solve did not converge: DIVERGED_ITS after 3 iterations"
   ${MPI2} ${PDS} poisson --grid 16 16 -ksp_max_it 3)
+
+# pdestream dcdm-train: a tiny run writes the run directory (tests/linear_systems/test_dcdm_train
+# trains a model that beats CG); the errors are one line.
+cli_test(dcdm_train_tiny "unit" bash -c "${EXPECT_STR} ok \
+  'Lanczos: 16 Ritz vectors.*epoch 2/2: loss.*wrote dtiny/model.safetensors \\(32657 parameters\\)' \
+  $<TARGET_FILE:pdestream> dcdm-train --grid 12 12 --ritz 16 --samples 32 --epochs 2 --batch 8 --out dtiny && \
+  test $(grep -c 'event.:.step' dtiny/metrics.jsonl) -eq 8 && test -e dtiny/checkpoint.pt && \
+  grep -q 'ritz = 16' dtiny/config.toml")
+cli_test(err_dcdm_train_ritz "unit" ${EXPECT} fail "--ritz: expected a number of Ritz vectors in \\[2, 5000\\], got 1"
+  ${PDS} dcdm-train --grid 8 8 --ritz 1)
+cli_test(err_dcdm_train_grid "unit" ${EXPECT} fail "error: --grid is required"
+  ${PDS} dcdm-train --ritz 8)
+cli_test(err_dcdm_train_batch "unit" ${EXPECT} fail "--batch: expected a batch size in \\[1, samples = 4\\], got 16"
+  ${PDS} dcdm-train --grid 8 8 --ritz 8 --samples 4)
+cli_test(err_dcdm_train_np2 "mpi" ${EXPECT} fail "dcdm-train runs on one rank. got 2"
+  ${MPI2} ${PDS} dcdm-train --grid 8 8)
+# The shipped model (models/README.md) converges at 32^3 in fewer iterations than CG+ICC (30).
+cli_test(poisson_dcdm_shipped_model "unit" ${EXPECT} ok "KSP dcdm.*CONVERGED_RTOL in (1[0-9]|2[0-9]) iterations, ${RESIDUAL}"
+  ${PDS} poisson --grid 32 32 32 -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors)

@@ -6,7 +6,7 @@
 #   readme_samples.sh SOURCE_DIR BIN_DIR WORK_DIR
 set -euo pipefail
 SRC=$1 BIN=$2 WORK=$3
-rm -rf "$WORK" && mkdir -p "$WORK" && ln -s "$SRC/configs" "$WORK/configs"
+rm -rf "$WORK" && mkdir -p "$WORK" && ln -s "$SRC/configs" "$WORK/configs" && ln -s "$SRC/models" "$WORK/models"
 export PATH="$BIN:$PATH"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 cd "$WORK"
