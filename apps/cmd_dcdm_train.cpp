@@ -38,28 +38,6 @@ struct DcdmTrainArgs {
   std::string out = "runs/dcdm-train";
 };
 
-void parse_obstacle(const std::string& text, linear_systems::ObstacleOptions& o) {
-  const auto colon = text.find(':');
-  const std::string head = text.substr(0, colon);
-  if (head == "none" || head == "sphere" || head == "box") {
-    PDS_CHECK(colon == std::string::npos, "--obstacle: expected " << head << " without a parameter, got '" << text
-                                                                  << "'");
-    o.kind = head;
-  } else if (head == "random-boxes") {
-    o.kind = head;
-    if (colon != std::string::npos) {
-      const std::string n = text.substr(colon + 1);
-      char* end = nullptr;
-      const long count = std::strtol(n.c_str(), &end, 10);
-      PDS_CHECK(!n.empty() && *end == '\0' && count >= 1 && count <= 100000,
-                "--obstacle: expected random-boxes:COUNT with 1 <= COUNT <= 100000, got '" << text << "'");
-      o.count = static_cast<int>(count);
-    }
-  } else {
-    o.kind = "file";
-    o.file = text;
-  }
-}
 
 void run_dcdm_train(const DcdmTrainArgs& args, MPI_Comm world) {
   linear_systems::DcdmTrainOptions o;
@@ -70,7 +48,7 @@ void run_dcdm_train(const DcdmTrainArgs& args, MPI_Comm world) {
               "--grid: expected NX NY or NX NY NZ cells, got " << args.grid.size() << " number(s)");
     o.problem.dim = static_cast<int>(args.grid.size());
     for (int a = 0; a < o.problem.dim; ++a) o.problem.n[a] = args.grid[a];
-    parse_obstacle(args.obstacle, o.problem.obstacle);
+    linear_systems::parse_obstacle(args.obstacle, o.problem.obstacle);
     o.problem.set_boundaries(args.bc);
     o.problem.seed = args.seed;
     o.ritz = args.ritz;

@@ -176,28 +176,6 @@ void run_sequence(const PoissonArgs& args, MPI_Comm world) {
 }
 
 // --obstacle none|sphere|box|random-boxes[:COUNT]|FILE
-void parse_obstacle(const std::string& text, linear_systems::ObstacleOptions& o) {
-  const auto colon = text.find(':');
-  const std::string head = text.substr(0, colon);
-  if (head == "none" || head == "sphere" || head == "box") {
-    PDS_CHECK(colon == std::string::npos, "--obstacle: expected " << head << " without a parameter, got '" << text
-                                                                  << "'");
-    o.kind = head;
-  } else if (head == "random-boxes") {
-    o.kind = head;
-    if (colon != std::string::npos) {
-      const std::string n = text.substr(colon + 1);
-      char* end = nullptr;
-      const long count = std::strtol(n.c_str(), &end, 10);
-      PDS_CHECK(!n.empty() && *end == '\0' && count >= 1 && count <= 100000,
-                "--obstacle: expected random-boxes:COUNT with 1 <= COUNT <= 100000, got '" << text << "'");
-      o.count = static_cast<int>(count);
-    }
-  } else {
-    o.kind = "file";
-    o.file = text;
-  }
-}
 
 struct SolveReport {
   PetscInt iterations = 0;
@@ -289,7 +267,7 @@ void run_single(const PoissonArgs& args, MPI_Comm world) {
                                       "with --matrix");
       return;
     }
-    parse_obstacle(args.obstacle, o.obstacle);
+    linear_systems::parse_obstacle(args.obstacle, o.obstacle);
     std::vector<int> g = args.grid;
     if (g.empty() && o.obstacle.kind == "file") {
       g = linear_systems::PoissonOptions::mask_file_shape(o.obstacle.file);

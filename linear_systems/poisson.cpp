@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -757,6 +758,29 @@ void fill_random(Vec v, std::uint64_t seed) {
   PDS_PETSC(VecGetOwnershipRange(v, &lo, &hi));
   Writable a(v);
   for (PetscInt r = lo; r < hi; ++r) a[static_cast<std::size_t>(r - lo)] = random_value(seed, r);
+}
+
+void parse_obstacle(const std::string& text, ObstacleOptions& o) {
+  const auto colon = text.find(':');
+  const std::string head = text.substr(0, colon);
+  if (head == "none" || head == "sphere" || head == "box") {
+    PDS_CHECK(colon == std::string::npos, "--obstacle: expected " << head << " without a parameter, got '" << text
+                                                                  << "'");
+    o.kind = head;
+  } else if (head == "random-boxes") {
+    o.kind = head;
+    if (colon != std::string::npos) {
+      const std::string n = text.substr(colon + 1);
+      char* end = nullptr;
+      const long count = std::strtol(n.c_str(), &end, 10);
+      PDS_CHECK(!n.empty() && *end == '\0' && count >= 1 && count <= 100000,
+                "--obstacle: expected random-boxes:COUNT with 1 <= COUNT <= 100000, got '" << text << "'");
+      o.count = static_cast<int>(count);
+    }
+  } else {
+    o.kind = "file";
+    o.file = text;
+  }
 }
 
 }  // namespace pdestream::linear_systems

@@ -178,6 +178,9 @@ class PoissonProblem {
 };
 
 // ‖b - A x‖ / ‖b‖, recomputed (‖b - A x‖ when b = 0). Collective.
+// The command line's --obstacle: none | sphere | box | random-boxes[:COUNT] | FILE.npy.
+void parse_obstacle(const std::string& text, ObstacleOptions& o);
+
 double true_relative_residual(Mat A, Vec x, Vec b);
 
 // The random right-hand side: uniform in [-1, 1) at (natural) index i from a hash of

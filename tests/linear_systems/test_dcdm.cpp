@@ -15,6 +15,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "linear_systems/poisson.hpp"
 #include "io/safetensors.hpp"
 #include "linear_systems/dcdm.hpp"
 #include "linear_systems/dcdm_net.hpp"
@@ -86,17 +87,8 @@ struct Poisson {
     PDS_PETSC(VecSet(x, 0.0));
   }
 
-  // |b - A x| / |b|
-  double true_relative_residual(Vec sol) const {
-    OwnedVec r;
-    PDS_PETSC(VecDuplicate(b, r.address()));
-    PDS_PETSC(MatMult(A, sol, r));
-    PDS_PETSC(VecAYPX(r, -1.0, b));
-    PetscReal rn = 0, bn = 0;
-    PDS_PETSC(VecNorm(r, NORM_2, &rn));
-    PDS_PETSC(VecNorm(b, NORM_2, &bn));
-    return rn / bn;
-  }
+  double true_relative_residual(Vec sol) const { return linear_systems::true_relative_residual(A, sol, b); }
+
 
   // 1/2 x.Ax - b.x: DCDM never increases it.
   double energy(Vec sol) const {
