@@ -49,6 +49,29 @@ struct Server::Staging {
   std::map<int, std::int64_t> blocks_from;
   std::map<int, pr::EndReport> ends;
   Clock::time_point last = Clock::now();
+
+  // Steps 0, 1, ... whose blocks have all arrived, up to the first gap.
+  std::int64_t complete_steps() const {
+    std::int64_t k = 0;
+    for (auto it = blocks_in_step.find(k); it != blocks_in_step.end() && it->second == group_size;
+         it = blocks_in_step.find(++k)) {
+    }
+    return k;
+  }
+  // The first `steps` steps as a trajectory [steps, C, *spatial].
+  surrogates::Trajectory trajectory(std::int64_t steps, const Grid& grid, int channels) const {
+    surrogates::Trajectory t;
+    t.params = params;
+    std::vector<std::int64_t> shape = {channels};
+    shape.insert(shape.end(), grid.shape.begin(), grid.shape.begin() + grid.dim);
+    std::vector<torch::Tensor> stacked;
+    for (std::int64_t k = 0; k < steps; ++k) {
+      t.times.push_back(times.at(k));
+      stacked.push_back(frames.at(k).reshape(shape));
+    }
+    t.frames = torch::stack(stacked);
+    return t;
+  }
 };
 
 Server::Server(MPI_Comm online, const Roles& roles, const OnlineOptions& options, Grid grid, int channels,
@@ -250,9 +273,7 @@ void Server::try_finalize(std::int64_t sim_id) {
   std::string failure;
   for (const auto& [rank, end] : s.ends)
     if (end.failed && failure.empty()) failure = end.reason;
-  // The complete steps, in order from the initial state.
-  std::int64_t complete = 0;
-  while (s.blocks_in_step.count(complete) && s.blocks_in_step[complete] == s.group_size) ++complete;
+  const std::int64_t complete = s.complete_steps();
   if (failure.empty() && complete != s.ends.begin()->second.blocks)
     failure = "steps 0.." + std::to_string(s.ends.begin()->second.blocks - 1) + " expected, " +
               std::to_string(complete) + " complete";
@@ -260,17 +281,7 @@ void Server::try_finalize(std::int64_t sim_id) {
     fail(sim_id, failure);
     return;
   }
-  surrogates::Trajectory t;
-  t.params = s.params;
-  std::vector<torch::Tensor> frames;
-  std::vector<std::int64_t> spatial(grid_.shape.begin(), grid_.shape.begin() + grid_.dim);
-  for (std::int64_t k = 0; k < complete; ++k) {
-    t.times.push_back(s.times[k]);
-    std::vector<std::int64_t> shape = {channels_};
-    shape.insert(shape.end(), spatial.begin(), spatial.end());
-    frames.push_back(s.frames[k].reshape(shape));
-  }
-  t.frames = torch::stack(frames);
+  surrogates::Trajectory t = s.trajectory(complete, grid_, channels_);
   const std::int64_t sample = s.sample;
   staging_.erase(it);
   pr::Result r;
@@ -280,12 +291,7 @@ void Server::try_finalize(std::int64_t sim_id) {
     validation_.emplace_back(sample, std::move(t));
     cv_.notify_all();
   } else {
-    const auto n = task_->num_examples(surrogates::TrajectoryShape::of(t));
-    for (std::int64_t i = 0; i < n; ++i) {
-      auto ex = task_->example(t, i);
-      pending_.push_back(Sample{sample, i, ex.input, ex.target, 0});
-    }
-    r.examples = n;
+    r.examples = queue_examples(sample, t);
     done_.insert(sample);
   }
   ++stats_.sims_ok;
@@ -305,31 +311,22 @@ void Server::fail(std::int64_t sim_id, const std::string& reason) {
     r.sample = s.sample;
     if (options_.keep_partial && s.sample >= 0 && s.group_size > 0) {
       // The complete steps before the failure still are valid simulation output.
-      std::int64_t complete = 0;
-      while (s.blocks_in_step.count(complete) && s.blocks_in_step[complete] == s.group_size) ++complete;
-      if (complete > 0) {
-        surrogates::Trajectory t;
-        t.params = s.params;
-        std::vector<torch::Tensor> frames;
-        std::vector<std::int64_t> shape = {channels_};
-        shape.insert(shape.end(), grid_.shape.begin(), grid_.shape.begin() + grid_.dim);
-        for (std::int64_t k = 0; k < complete; ++k) {
-          t.times.push_back(s.times[k]);
-          frames.push_back(s.frames[k].reshape(shape));
-        }
-        t.frames = torch::stack(frames);
-        const auto n = task_->num_examples(surrogates::TrajectoryShape::of(t));
-        for (std::int64_t i = 0; i < n; ++i) {
-          auto ex = task_->example(t, i);
-          pending_.push_back(Sample{s.sample, i, ex.input, ex.target, 0});
-        }
-        r.examples = std::max<std::int64_t>(n, 0);
-      }
+      const std::int64_t complete = s.complete_steps();
+      if (complete > 0) r.examples = queue_examples(s.sample, s.trajectory(complete, grid_, channels_));
     }
     staging_.erase(it);
   }
   ++stats_.sims_failed;
   report(r);
+}
+
+std::int64_t Server::queue_examples(std::int64_t sample, const surrogates::Trajectory& t) {
+  const auto n = std::max<std::int64_t>(task_->num_examples(surrogates::TrajectoryShape::of(t)), 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto ex = task_->example(t, i);
+    pending_.push_back(Sample{sample, i, ex.input, ex.target, 0});
+  }
+  return n;
 }
 
 void Server::report(const pr::Result& r) {

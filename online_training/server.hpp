@@ -150,6 +150,8 @@ class Server {
   void take_block(const std::vector<char>& bytes, int source);
   void try_finalize(std::int64_t sim_id);
   void fail(std::int64_t sim_id, const std::string& reason);
+  // The task's examples of a trajectory, queued for the buffer; returns how many.
+  std::int64_t queue_examples(std::int64_t sample, const surrogates::Trajectory& t);
   void report(const protocol::Result& result);
   void check_timeouts();
   bool all_left() const;
