@@ -119,3 +119,9 @@ cli_test(err_dcdm_train_np2 "mpi" ${EXPECT} fail "dcdm-train runs on one rank. g
 # The shipped model (models/README.md) converges at 32^3 in fewer iterations than CG+ICC (30).
 cli_test(poisson_dcdm_shipped_model "unit" ${EXPECT} ok "KSP dcdm.*CONVERGED_RTOL in (1[0-9]|2[0-9]) iterations, ${RESIDUAL}"
   ${PDS} poisson --grid 32 32 32 -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors)
+# ... and around obstacles, which it never saw in training (16^3, no obstacle): solids are
+# decoupled identity rows, where the network's output is replaced (1199 iterations before).
+cli_test(poisson_dcdm_shipped_model_sphere "unit" ${EXPECT} ok "obstacle sphere.*CONVERGED_RTOL in (1[0-9]|2[0-9]) iterations, ${RESIDUAL}"
+  ${PDS} poisson --grid 32 32 32 --obstacle sphere -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors)
+cli_test(poisson_dcdm_shipped_model_boxes_np2 "mpi" ${EXPECT} ok "random-boxes.*2 rank.*CONVERGED_RTOL in (1[0-9]|2[0-9]) iterations, ${RESIDUAL}"
+  ${MPI2} ${PDS} poisson --grid 24 24 24 --obstacle random-boxes:12 -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors)
