@@ -9,6 +9,10 @@
 //            alpha = (q.r) / (q.A q);  x += alpha q;  p <- q
 //            r = b - A x                                      recomputed, not updated
 //   until the KSP's convergence test (KSPConvergedDefault unless replaced) on |r|_2.
+// Decoupled rows (no off-diagonal entry: the solid cells of an obstacle, whose rows are the
+// identity's) get q_i = r_i / a_ii, their exact answer, in place of the network's output,
+// which the network was never trained for (fed back as residual, it stalled DCDM). With a
+// user operator (set_dcdm_operator) q is the operator's alone.
 // The residual is recomputed from x every iteration, as the reference implementation
 // does: one more MatMult per iteration (cheap beside the network) in exchange for a
 // residual norm that is the true one, so -ksp_rtol means the true relative residual even

@@ -54,8 +54,8 @@ PetscLogEvent dcdm_network_event() {
 }
 
 nlohmann::json DcdmNetOptions::to_json() const {
-  return {{"name", "dcdm"},          {"dim", dim},     {"channels", channels}, {"half_blocks", half_blocks},
-          {"up_blocks", up_blocks}, {"bias", bias}};
+  return {{"name", "dcdm"},          {"dim", dim},   {"channels", channels}, {"half_blocks", half_blocks},
+          {"up_blocks", up_blocks}, {"bias", bias}, {"input", input}};
 }
 
 DcdmNetOptions DcdmNetOptions::read(surrogates::OptionReader& r) {
@@ -65,6 +65,7 @@ DcdmNetOptions DcdmNetOptions::read(surrogates::OptionReader& r) {
   o.half_blocks = r.get_int("half_blocks", o.half_blocks, 0, 64);
   o.up_blocks = r.get_int("up_blocks", o.up_blocks, 0, 64);
   o.bias = r.get_bool("bias", o.bias);
+  o.input = r.get_string("input", o.input, {"rms", "unit"});
   return o;
 }
 
@@ -73,6 +74,7 @@ void DcdmNetOptions::validate() const {
   PDS_CHECK(channels >= 1 && half_blocks >= 0 && up_blocks >= 0,
             "dcdm network: expected channels >= 1 and block counts >= 0, got channels "
                 << channels << ", half_blocks " << half_blocks << ", up_blocks " << up_blocks);
+  PDS_CHECK(input == "rms" || input == "unit", "dcdm network: input: expected \"rms\" or \"unit\", got \"" << input << "\"");
 }
 
 DcdmResBlockImpl::DcdmResBlockImpl(int dim, std::int64_t channels, bool bias) {
@@ -136,6 +138,14 @@ torch::Tensor DcdmNetImpl::forward(const torch::Tensor& input) {
   return q;
 }
 
+torch::Tensor DcdmNetImpl::direction(const torch::Tensor& unit_residual) {
+  if (options_.input == "unit") return forward(unit_residual);
+  PDS_CHECK(unit_residual.defined() && unit_residual.dim() >= 3,
+            "dcdm network: expected input [B, 1, *spatial], got " << surrogates::shape_str(unit_residual));
+  const auto cells = unit_residual[0][0].numel();
+  return forward(unit_residual * std::sqrt(static_cast<double>(cells)));
+}
+
 std::int64_t DcdmNetImpl::num_parameters() const {
   std::int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();
@@ -184,6 +194,7 @@ DcdmNet load_dcdm_net(const std::string& path) {
   PDS_CHECK(j.is_object() && j.value("name", std::string()) == "dcdm",
             path << ": not a DCDM model (metadata model.name is " << (j.is_object() && j.contains("name") ? j["name"].dump() : "missing")
                  << ", expected \"dcdm\")");
+  if (!j.contains("input")) j["input"] = "unit";  // files written before the key existed
   surrogates::JsonOptionReader reader(j, path + " metadata", "model");
   reader.accept("name");
   const DcdmNetOptions options = DcdmNetOptions::read(reader);
@@ -271,7 +282,7 @@ class NetworkApplier {
       }
     } logged;
     auto x = field.to(torch::kFloat32).unsqueeze(0).unsqueeze(0);
-    return net_->forward(x).squeeze(0).squeeze(0);
+    return net_->direction(x).squeeze(0).squeeze(0);
   }
 
   std::string evaluate_noexcept(const torch::Tensor& field, torch::Tensor& q) {

@@ -20,6 +20,12 @@
 // half.2.conv2.weight, conv_out.weight, ... Parameter count with the defaults (C = 16, 3 half
 // blocks, 2 up blocks, bias): 97,457 in 3D and 32,657 in 2D.
 //
+// direction() is what DCDM calls, on residuals of unit norm: it feeds the network r sqrt(N)
+// (unit RMS per cell, N cells; options "input" = "rms", the default) or r itself ("unit",
+// the paper's r / |r|). The paper trains and solves on one grid size, where the two are the
+// same up to a constant; across sizes "unit" inputs shrink like 1/sqrt(N) against the
+// trained biases.
+//
 // Tensors: [B, 1, Z, Y, X] (3D) or [B, 1, Y, X] (2D) -> same shape. Grids of any size work:
 // the network is fully convolutional, so a model trained on one grid applies to any other.
 // An odd axis is padded with one plane of zeros at its end before the pooling (a zero
@@ -57,6 +63,12 @@ struct DcdmNetOptions {
   std::int64_t half_blocks = 3;    // residual blocks at half resolution
   std::int64_t up_blocks = 2;      // residual blocks after the upsample
   bool bias = true;
+  // What the network is fed (see direction()): "rms", the residual at unit RMS per cell,
+  // r sqrt(N) / |r| for a grid of N cells, so that a model trained on one grid sees inputs
+  // of the same size on any other; or "unit", r / |r| as in the paper, whose entries shrink
+  // like 1/sqrt(N) until the trained biases dominate (the 16³ model took 137 iterations at
+  // 128³ fed "unit", 68 fed at its training scale). Files without the key are "unit".
+  std::string input = "rms";
 
   nlohmann::json to_json() const;  // includes "name": "dcdm"
   // Reads and validates every key (unknown keys and out-of-range values are errors naming
@@ -80,6 +92,9 @@ class DcdmNetImpl : public torch::nn::Module {
   explicit DcdmNetImpl(const DcdmNetOptions& options = {});
   // [B, 1, *spatial] -> [B, 1, *spatial]; a pdestream::Error for any other shape.
   torch::Tensor forward(const torch::Tensor& x);
+  // The search direction for unit-norm residuals [B, 1, *spatial] (each sample |r| = 1):
+  // forward() of the input options().input asks for. Training and solving both call this.
+  torch::Tensor direction(const torch::Tensor& unit_residual);
   const DcdmNetOptions& options() const { return options_; }
   std::int64_t num_parameters() const;
   void pretty_print(std::ostream& os) const override;

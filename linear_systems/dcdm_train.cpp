@@ -240,9 +240,9 @@ DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<
   net_options.dim = options.problem.dim;
   DcdmNet net(net_options);
   if (options.zero_bias) {
-    // Zero biases make the ReLU network positively homogeneous, f(c b) = c f(b): the tiny
-    // entries of a unit b on a large grid (~1/sqrt(N)) are not drowned by the biases, which
-    // otherwise hold the loss on a plateau near 1 for hundreds of steps (observed in 3D).
+    // Zero biases make the ReLU network positively homogeneous at the start, f(c b) = c f(b):
+    // with input "unit" the entries of b are ~1/sqrt(N), and random initial biases drowned
+    // them and held the loss on a plateau near 1 for hundreds of steps (observed in 3D).
     torch::NoGradGuard no_grad;
     for (auto& p : net->named_parameters())
       if (p.key().size() >= 4 && p.key().compare(p.key().size() - 4, 4, "bias") == 0) p.value().zero_();
@@ -264,7 +264,7 @@ DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<
       const std::int64_t lo = s * B, len = std::min(B, S - lo);
       torch::Tensor b = data.index_select(0, perm.narrow(0, lo, len));
       optimizer.zero_grad();
-      torch::Tensor q = net->forward(b.view(batch_shape)).reshape({len, -1});
+      torch::Tensor q = net->direction(b.view(batch_shape)).reshape({len, -1});
       torch::Tensor loss = dcdm_loss(A, b, q);
       loss.backward();
       optimizer.step();

@@ -248,6 +248,8 @@ TEST(DcdmNet, FilesRoundTripWithTheArchitecture) {
   torch::NoGradGuard guard;
   auto x = torch::randn({1, 1, 20, 14});  // another grid than "trained on": fully convolutional
   EXPECT_TRUE(torch::equal(net->forward(x), back->forward(x)));
+  EXPECT_EQ(back->options().input, "rms");
+  EXPECT_EQ(arch.at("input"), "rms");
 
   // Errors name the file and the problem.
   EXPECT_NE(error_of([&] { load_dcdm_net(dir + "/missing.safetensors"); }).find("does not exist"),
@@ -256,6 +258,14 @@ TEST(DcdmNet, FilesRoundTripWithTheArchitecture) {
     io::write_safetensors(dir + "/other.safetensors", {}, {{"model", R"({"name": "fno"})"}});
     io::write_safetensors(dir + "/extra_key.safetensors", {},
                           {{"model", R"({"name": "dcdm", "dim": 2, "depth": 4})"}});
+    io::write_safetensors(dir + "/bad_input.safetensors", {},
+                          {{"model", R"({"name": "dcdm", "dim": 2, "input": "l1"})"}});
+    // A file from before the "input" key: its network was fed r / |r|.
+    auto old = io::read_safetensors(path);
+    auto arch_old = nlohmann::json::parse(old.metadata.at("model"));
+    arch_old.erase("input");
+    old.metadata["model"] = arch_old.dump();
+    io::write_safetensors(dir + "/before_input.safetensors", old.tensors, old.metadata);
     // A tensor of the wrong shape.
     auto records = io::read_safetensors(path);
     for (auto& r : records.tensors)
@@ -267,6 +277,10 @@ TEST(DcdmNet, FilesRoundTripWithTheArchitecture) {
   MPI_Barrier(PETSC_COMM_WORLD);
   EXPECT_NE(error_of([&] { load_dcdm_net(dir + "/other.safetensors"); }).find("not a DCDM model"), std::string::npos);
   EXPECT_NE(error_of([&] { load_dcdm_net(dir + "/extra_key.safetensors"); }).find("depth"), std::string::npos);
+  const std::string bad_input = error_of([&] { load_dcdm_net(dir + "/bad_input.safetensors"); });
+  EXPECT_NE(bad_input.find("input"), std::string::npos) << bad_input;
+  EXPECT_NE(bad_input.find("l1"), std::string::npos) << bad_input;
+  EXPECT_EQ(load_dcdm_net(dir + "/before_input.safetensors")->options().input, "unit");
   const std::string e = error_of([&] { load_dcdm_net(dir + "/bad_shape.safetensors"); });
   EXPECT_NE(e.find("conv_in.weight"), std::string::npos) << e;
 }
@@ -288,9 +302,32 @@ TEST(DcdmNet, OperatorEqualsTheNetworkOnTheWholeField) {
     auto input = all.gather(p.b).clone();
     auto output = all.gather(q).clone();
     torch::NoGradGuard guard;
-    auto expected = net->forward(input.to(torch::kFloat32).unsqueeze(0).unsqueeze(0)).squeeze(0).squeeze(0);
+    auto expected = net->direction(input.to(torch::kFloat32).unsqueeze(0).unsqueeze(0)).squeeze(0).squeeze(0);
     EXPECT_TRUE(torch::allclose(output, expected.to(torch::kFloat64), 1e-6, 1e-7)) << "dim " << dim;
   }
+}
+
+// direction(): "rms" feeds the residual at unit RMS per cell (r sqrt(N) for |r| = 1, N
+// cells per sample), "unit" feeds it as it is; the output is the network's.
+TEST(DcdmNet, DirectionScalesTheInputByItsRms) {
+  torch::NoGradGuard guard;
+  DcdmNetOptions o;
+  o.dim = 2;
+  o.channels = 4;
+  o.half_blocks = 1;
+  o.up_blocks = 1;
+  torch::manual_seed(5);
+  DcdmNet net(o);
+  auto r = torch::randn({2, 1, 10, 9});
+  r /= r.flatten(1).norm(2, {1}).view({2, 1, 1, 1});
+  EXPECT_TRUE(torch::allclose(net->direction(r), net->forward(r * std::sqrt(90.0)), 1e-5, 1e-6));
+  o.input = "unit";
+  torch::manual_seed(5);
+  DcdmNet unit(o);
+  EXPECT_TRUE(torch::equal(unit->direction(r), unit->forward(r)));
+  o.input = "max";
+  EXPECT_NE(error_of([&] { DcdmNet bad(o); }).find("input: expected \"rms\" or \"unit\", got \"max\""),
+            std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------
