@@ -37,6 +37,7 @@ bench: build
 	@bash bench/heat2d.sh $(BUILD_DIR)/bin/bench_heat2d
 	@bash bench/solvers.sh $(BUILD_DIR)/bin/bench_solvers
 	@bash bench/relax.sh $(BUILD_DIR)/bin/bench_relax
+	@bash bench/poisson.sh $(BUILD_DIR)/bin/bench_poisson
 
 clean:
 	@rm -rf $(BUILD_DIR)

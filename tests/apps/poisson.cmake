@@ -125,3 +125,16 @@ cli_test(poisson_dcdm_shipped_model_sphere "unit" ${EXPECT} ok "obstacle sphere.
   ${PDS} poisson --grid 32 32 32 --obstacle sphere -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors)
 cli_test(poisson_dcdm_shipped_model_boxes_np2 "mpi" ${EXPECT} ok "random-boxes.*2 rank.*CONVERGED_RTOL in (1[0-9]|2[0-9]) iterations, ${RESIDUAL}"
   ${MPI2} ${PDS} poisson --grid 24 24 24 --obstacle random-boxes:12 -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors)
+
+# bench/poisson's program on a tiny grid: every method reaches both rtols, on 1 and 2 ranks
+# (block Jacobi + ICC there), and a bad method is one line and exit 2.
+set(BENCH_ROW "\\| [0-9]+ \\| [0-9]+ \\| [0-9.]+e-0[6-9] \\| [0-9.e-]+ \\| [0-9.e-]+ \\| [0-9.e-]+ \\|")
+set(BENCH_ROWS "\\| grid \\| obstacle \\| method \\| its 1e-04 \\| its 1e-06 \\|.*\\| 12³ \\| none \\| CG ${BENCH_ROW}.*\
+\\| 12³ \\| sphere \\| CG \\+ ICC\\(0\\) ${BENCH_ROW}.*\\| CG \\+ SSOR ${BENCH_ROW}.*\\| CG \\+ GAMG ${BENCH_ROW}.*\
+\\| CG \\+ BoomerAMG ${BENCH_ROW}.*\\| 12³ \\| sphere \\| DCDM ${BENCH_ROW}")
+cli_test(bench_poisson_smoke "unit" ${EXPECT} ok "${BENCH_ROWS}"
+  $<TARGET_FILE:bench_poisson> --grids 12 --obstacles none,sphere --model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors --header)
+cli_test(bench_poisson_smoke_np2 "mpi" ${EXPECT} ok "${BENCH_ROWS}"
+  ${MPI2} $<TARGET_FILE:bench_poisson> --grids 12 --obstacles none,sphere --model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors --header)
+cli_test(err_bench_poisson_method "unit" bash -c "test \"$($<TARGET_FILE:bench_poisson> --methods cg,ilu 2>err.txt || echo $?)\" = 2 \
+  && test $(wc -l < err.txt) -eq 1 && grep -q \"unknown method 'cg': expected none, icc, ssor, gamg, hypre or dcdm\" err.txt")
