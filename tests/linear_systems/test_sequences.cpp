@@ -17,6 +17,7 @@
 #include "linear_systems/relaxation_tuner.hpp"
 #include "linear_systems/sequences.hpp"
 #include "solvers/heat2d.hpp"
+#include "tests/linear_systems/shifted_system.hpp"
 #include "tests/test_util.hpp"
 
 using pdestream::testing::error_of;
@@ -30,28 +31,9 @@ std::string scratch(const std::string& name, MPI_Comm comm) {
   return pdestream::testing::scratch_dir(name + "_np" + std::to_string(comm_size(comm)), comm);
 }
 
-// A folder of `count` systems A_k = L + c_k I (m x m interior grid), b_k = 1 + k/10.
+// A folder of `count` systems A_k = L + 0.2 k I (m x m interior grid), b_k = 1 + k/10.
 void write_folder(const std::string& dir, int count, int m, MPI_Comm comm) {
-  for (int k = 0; k < count; ++k) {
-    OwnedMat A;
-    OwnedVec b;
-    PDS_PETSC(MatCreateAIJ(comm, PETSC_DECIDE, PETSC_DECIDE, m * m, m * m, 5, nullptr, 5, nullptr, A.address()));
-    PetscInt lo, hi;
-    PDS_PETSC(MatGetOwnershipRange(A, &lo, &hi));
-    for (PetscInt r = lo; r < hi; ++r) {
-      const PetscInt i = r % m, j = r / m;
-      PDS_PETSC(MatSetValue(A, r, r, 4.0 + 0.2 * k, INSERT_VALUES));
-      if (i > 0) PDS_PETSC(MatSetValue(A, r, r - 1, -1.0, INSERT_VALUES));
-      if (i < m - 1) PDS_PETSC(MatSetValue(A, r, r + 1, -1.0, INSERT_VALUES));
-      if (j > 0) PDS_PETSC(MatSetValue(A, r, r - m, -1.0, INSERT_VALUES));
-      if (j < m - 1) PDS_PETSC(MatSetValue(A, r, r + m, -1.0, INSERT_VALUES));
-    }
-    PDS_PETSC(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-    PDS_PETSC(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
-    PDS_PETSC(MatCreateVecs(A, nullptr, b.address()));
-    PDS_PETSC(VecSet(b, 1.0 + 0.1 * k));
-    write_system(dir, k, A, b);
-  }
+  for (int k = 0; k < count; ++k) pdestream::testing::write_shifted_system(dir, k, m, 1.0 + 0.1 * k, comm);
 }
 
 }  // namespace
