@@ -433,6 +433,7 @@ TEST(DcdmKsp, UntrainedNetworkRunsEndToEnd2dAnd3d) {
 // solids fed back as residual and a 32^3 sphere took 1199 iterations instead of 15).
 TEST(DcdmKsp, SolidCellsStayExactlyZero) {
   ensure_registered();
+  for (const bool as_pc : {false, true})
   for (const char* kind : {"sphere", "random-boxes"}) {
     PoissonOptions o;
     o.dim = 3;
@@ -446,11 +447,20 @@ TEST(DcdmKsp, SolidCellsStayExactlyZero) {
     PDS_PETSC(KSPSetOperators(ksp, p.A(), p.A()));
     PDS_PETSC(KSPSetDM(ksp, p.dm()));
     PDS_PETSC(KSPSetDMActive(ksp, PETSC_FALSE));
-    PDS_PETSC(KSPSetType(ksp, kKSPDCDM));
+    PDS_PETSC(KSPSetType(ksp, as_pc ? KSPFCG : kKSPDCDM));
+    PDS_PETSC(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED));
     PDS_PETSC(KSPSetTolerances(ksp, 1e-12, 1e-50, PETSC_DEFAULT, 8));
-    auto opts = from_options(ksp, "solid_", {{"ksp_dcdm_model", "untrained"}, {"ksp_dcdm_seed", "1"}});
+    auto opts = as_pc ? from_options(ksp, "solidpc_",
+                                     {{"pc_type", "dcdm"}, {"pc_dcdm_model", "untrained"}, {"pc_dcdm_seed", "1"}})
+                      : from_options(ksp, "solid_", {{"ksp_dcdm_model", "untrained"}, {"ksp_dcdm_seed", "1"}});
     PDS_PETSC(KSPSolve(ksp, p.b(), p.x()));
-    EXPECT_EQ(dcdm_stats(ksp).applications, 8) << kind;
+    if (as_pc) {
+      PC pc = nullptr;
+      PDS_PETSC(KSPGetPC(ksp, &pc));
+      EXPECT_GE(dcdm_stats(pc).applications, 8) << kind << " (FCG + PC dcdm)";
+    } else {
+      EXPECT_EQ(dcdm_stats(ksp).applications, 8) << kind;
+    }
     const PetscScalar *x = nullptr, *mask = nullptr;
     PetscInt n = 0;
     PDS_PETSC(VecGetLocalSize(p.x(), &n));
@@ -467,7 +477,8 @@ TEST(DcdmKsp, SolidCellsStayExactlyZero) {
     }
     PDS_PETSC(VecRestoreArrayRead(p.mask(), &mask));
     PDS_PETSC(VecRestoreArrayRead(p.x(), &x));
-    EXPECT_EQ(nonzero_solid, 0) << kind << ": " << solid << " solid cells on this rank";
+    EXPECT_EQ(nonzero_solid, 0) << kind << (as_pc ? " (FCG + PC dcdm)" : "") << ": " << solid
+                                << " solid cells on this rank";
     EXPECT_GT(moved_fluid, 0) << kind;
     EXPECT_LT(true_relative_residual(p.A(), p.x(), p.b()), 1.0) << kind;
   }
