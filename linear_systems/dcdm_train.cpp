@@ -117,6 +117,10 @@ RitzPairs lanczos_ritz(Mat A, int m, std::uint64_t seed, Vec mask, MatNullSpace 
     // recurrence is contained in it).
     torch::Tensor basis = V.narrow(0, 0, j + 1);
     for (int pass = 0; pass < 2; ++pass) w.sub_(torch::mv(basis.t(), torch::mv(basis, w)));
+    // Again after the subtraction: its rounding puts null-space components back, and the
+    // division by a small b amplifies them (a pure-Neumann 16³ run had a Ritz value -9e-13,
+    // a null vector, among its training directions).
+    if (ns) PDS_PETSC(MatNullSpaceRemove(ns, wv));
     const double b = w.norm().item<double>();
     scale = std::max({scale, std::abs(a), b});
     if (j == m - 1) break;

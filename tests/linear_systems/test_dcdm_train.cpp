@@ -121,6 +121,23 @@ TEST(DcdmTrain, LanczosKeepsSolidsAtZero) {
   EXPECT_LT(r.vectors.index({torch::indexing::Slice(), solid}).abs().max().item<double>(), 1e-12);
 }
 
+// Pure Neumann: A has the constants as null space, and no Ritz vector may have a component
+// in it (a training right-hand side built from one would be inconsistent). Every Ritz value
+// is at least the smallest nonzero eigenvalue, 4/h^2 sin^2(pi h/2) = 9.84 at h = 1/16
+// (before the null space was also removed after reorthogonalisation: -9e-13 here).
+TEST(DcdmTrain, LanczosStaysOutOfTheNullSpace) {
+  PoissonOptions o;
+  o.dim = 3;
+  o.n = {16, 16, 16};
+  o.set_boundaries("neumann");
+  PoissonProblem p(o, PETSC_COMM_SELF);
+  ASSERT_TRUE(p.singular());
+  RitzPairs r = lanczos_ritz(p.A(), 512, 0, p.mask(), p.null_space());
+  const double lambda1 = 4.0 * 256.0 * std::pow(std::sin(M_PI / 32.0), 2);
+  EXPECT_GT(r.values.min().item<double>(), lambda1 * (1 - 1e-6)) << "smallest Ritz value";
+  EXPECT_LT(r.vectors.sum(1).abs().max().item<double>(), 1e-8) << "largest component along the constants";
+}
+
 TEST(DcdmTrain, RightHandSidesAreUnitAndBiasedToTheLowEnd) {
   PoissonProblem p(square(16), PETSC_COMM_SELF);
   RitzPairs r = lanczos_ritz(p.A(), 40, 0, p.mask());
