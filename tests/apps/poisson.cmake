@@ -138,3 +138,10 @@ cli_test(bench_poisson_smoke_np2 "mpi" ${EXPECT} ok "${BENCH_ROWS}"
   ${MPI2} $<TARGET_FILE:bench_poisson> --grids 12 --obstacles none,sphere --model ${PROJECT_SOURCE_DIR}/models/dcdm_3d.safetensors --header)
 cli_test(err_bench_poisson_method "unit" bash -c "test \"$($<TARGET_FILE:bench_poisson> --methods cg,ilu 2>err.txt || echo $?)\" = 2 \
   && test $(wc -l < err.txt) -eq 1 && grep -q \"unknown method 'cg': expected none, icc, ssor, gamg, hypre or dcdm\" err.txt")
+# The shipped pure-Neumann model (singular A) around a sphere: CG + ICC takes 58 at 32^3.
+cli_test(poisson_dcdm_neumann_model "unit" ${EXPECT} ok
+  "Neumann on all sides, obstacle sphere.*singular.*KSP dcdm.*CONVERGED_RTOL in (1[0-9]|2[0-9]) iterations, ${RESIDUAL}"
+  ${PDS} poisson --grid 32 32 32 --bc neumann --obstacle sphere -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d_neumann.safetensors)
+cli_test(poisson_dcdm_neumann_model_np2 "mpi" ${EXPECT} ok
+  "Neumann on all sides.*2 rank.*KSP dcdm.*CONVERGED_RTOL in (1[0-9]|2[0-9]) iterations, ${RESIDUAL}"
+  ${MPI2} ${PDS} poisson --grid 24 24 24 --bc neumann -ksp_type dcdm -ksp_dcdm_model ${PROJECT_SOURCE_DIR}/models/dcdm_3d_neumann.safetensors)
