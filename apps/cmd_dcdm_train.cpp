@@ -44,10 +44,7 @@ void run_dcdm_train(const DcdmTrainArgs& args, MPI_Comm world) {
   collective_try(world, [&] {
     PDS_CHECK(comm_size(world) == 1, "dcdm-train runs on one rank; got " << comm_size(world)
                                          << " (run it without mpirun: the model then solves on any rank count)");
-    PDS_CHECK(args.grid.size() == 2 || args.grid.size() == 3,
-              "--grid: expected NX NY or NX NY NZ cells, got " << args.grid.size() << " number(s)");
-    o.problem.dim = static_cast<int>(args.grid.size());
-    for (int a = 0; a < o.problem.dim; ++a) o.problem.n[a] = args.grid[a];
+    o.problem.set_grid(args.grid);
     linear_systems::parse_obstacle(args.obstacle, o.problem.obstacle);
     o.problem.set_boundaries(args.bc);
     o.problem.seed = args.seed;

@@ -274,9 +274,7 @@ void run_single(const PoissonArgs& args, MPI_Comm world) {
       std::reverse(g.begin(), g.end());  // (nz, ny, nx) -> nx ny nz
     }
     if (g.empty()) g = {32, 32, 32};
-    PDS_CHECK(g.size() == 2 || g.size() == 3, "--grid: expected NX NY or NX NY NZ cells, got " << grid_text(g));
-    o.dim = static_cast<int>(g.size());
-    for (int a = 0; a < o.dim; ++a) o.n[a] = g[a];
+    o.set_grid(g);
     o.set_boundaries(args.bc);
     const std::string rhs = args.rhs.empty() ? "random" : args.rhs;
     if (rhs == "random" || rhs == "smooth") {

@@ -236,6 +236,15 @@ struct DisjointSets {
 
 // ---- options -------------------------------------------------------------------------------------
 
+void PoissonOptions::set_grid(const std::vector<int>& cells) {
+  std::ostringstream got;
+  for (std::size_t i = 0; i < cells.size(); ++i) got << (i ? " " : "") << cells[i];
+  PDS_CHECK(cells.size() == 2 || cells.size() == 3,
+            "--grid: expected NX NY or NX NY NZ cells, got " << (cells.empty() ? "nothing" : got.str()));
+  dim = static_cast<int>(cells.size());
+  for (int a = 0; a < dim; ++a) n[a] = cells[a];
+}
+
 void PoissonOptions::set_boundaries(const std::string& spec) {
   PDS_CHECK(!spec.empty(), "--bc: expected dirichlet, neumann or SIDE=KIND,..., got an empty value");
   std::stringstream items(spec);

@@ -95,6 +95,9 @@ struct PoissonOptions {
   std::string rhs_file;
   std::uint64_t seed = 0;      // random right-hand side and random boxes
 
+  // The command line's --grid: NX NY (2D) or NX NY NZ (3D) cells; sets dim and n. Throws
+  // "--grid: expected NX NY or NX NY NZ cells, got ..." for another count.
+  void set_grid(const std::vector<int>& cells);
   // "dirichlet", "neumann", or a comma-separated list applied in order: a bare kind sets
   // every side, SIDE=KIND sets x-, x+, y-, y+, z-, z+ or both sides of x, y, z
   // ("neumann,x-=dirichlet"). Kinds may be abbreviated to d / n.
