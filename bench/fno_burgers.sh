@@ -9,23 +9,9 @@ set -euo pipefail
 BIN=${1:-build/bin}
 EPOCHS=${2:-500}
 OUT=runs/bench-fno-burgers
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mkdir -p "$OUT"
-CFG=configs/burgers_fno.toml
-if [[ ! -f "$OUT/burgers.h5" ]]; then
-  SECONDS=0
-  mpiexec --bind-to none -n 2 "$BIN/pdestream" generate --config $CFG --out "$OUT/burgers.h5" \
-    --set output.dir="$OUT/generate" | tail -1
-  gen_s=$SECONDS
-else
-  gen_s="(reused)"
-fi
-STEP=$(( EPOCHS / 5 > 0 ? EPOCHS / 5 : 1 ))
-rm -rf "$OUT/train"
-SECONDS=0
-"$BIN/pdestream" train --config $CFG --set data.path="$OUT/burgers.h5" --set training.epochs=$EPOCHS \
-  --set training.step_epochs=$STEP --set output.dir="$OUT/train" | tail -2
-train_s=$SECONDS
+source "$(dirname "$0")/fno_common.sh"
+generate_once "$BIN" configs/burgers_fno.toml "$OUT/burgers.h5" "$OUT"
+train_fno "$BIN" configs/burgers_fno.toml "$OUT/burgers.h5" "$OUT" "$EPOCHS"
 "$BIN/pdestream" evaluate --run "$OUT/train" | tee "$OUT/evaluate.txt"
 mean=$(/usr/bin/python3 -c "import json; print('%.4f' % json.load(open('$OUT/train/evaluation.json'))['mean'])")
 echo

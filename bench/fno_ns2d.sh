@@ -18,24 +18,10 @@ EPOCHS=${2:-5}
 THREADS=${3:-1}
 export OMP_NUM_THREADS=$THREADS  # evaluate's torch threads
 OUT=runs/bench-fno-ns2d
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mkdir -p "$OUT"
-CFG=configs/ns2d_fno.toml
-if [[ ! -f "$OUT/ns2d.h5" ]]; then
-  SECONDS=0
-  mpiexec --bind-to none -n 2 "$BIN/pdestream" generate --config $CFG --out "$OUT/ns2d.h5" \
-    --set output.dir="$OUT/generate" | tail -1
-  gen_s=$SECONDS
-else
-  gen_s="(reused)"
-fi
-STEP=$(( EPOCHS / 5 > 0 ? EPOCHS / 5 : 1 ))
-rm -rf "$OUT/train"
-SECONDS=0
-"$BIN/pdestream" train --config $CFG --set data.path="$OUT/ns2d.h5" --set training.epochs=$EPOCHS \
-  --set training.step_epochs=$STEP --set training.threads=$THREADS --set training.log_every=50 \
-  --set output.dir="$OUT/train" | tee "$OUT/train.log" | tail -3
-train_s=$SECONDS
+source "$(dirname "$0")/fno_common.sh"
+generate_once "$BIN" configs/ns2d_fno.toml "$OUT/ns2d.h5" "$OUT"
+train_fno "$BIN" configs/ns2d_fno.toml "$OUT/ns2d.h5" "$OUT" "$EPOCHS" \
+  --set training.threads="$THREADS" --set training.log_every=50
 "$BIN/pdestream" evaluate --run "$OUT/train" | tee "$OUT/evaluate.txt"
 read -r n_train n_test mean median worst step_mean first last < <(/usr/bin/python3 - "$OUT" <<'EOF'
 import json, sys
