@@ -167,6 +167,9 @@ ClientStats run_client(solvers::Solver& solver, MPI_Comm group, MPI_Comm online,
             if (options.fault == "nan") block.data()[0] = std::numeric_limits<double>::quiet_NaN();
             if (options.fault == "hang")
               std::this_thread::sleep_for(std::chrono::duration<double>(options.fault_hang));
+            if (options.fault == "kill_sim" && group_rank == group_size - 1)
+              kill_self("simulation rank " + std::to_string(roles.world_rank) + " dies in sample " +
+                        std::to_string(work.sample) + " at output " + std::to_string(step));
           }
         });
       } catch (const CollectiveError& e) {

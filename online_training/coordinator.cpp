@@ -223,6 +223,15 @@ bool Coordinator::finished() const {
   return groups_stopped_ >= roles_.groups();
 }
 
+bool Coordinator::work_complete() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!running_.empty() || !queue_.empty()) return false;
+  if (stopping_) return true;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const bool time_over = options_.time_budget > 0 && elapsed >= options_.time_budget;
+  return time_over || static_cast<std::int64_t>(state_.done.size() + state_.skipped.size()) >= budget_;
+}
+
 CoordinatorState Coordinator::state() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return state_;

@@ -40,6 +40,29 @@ std::string state_path(const std::string& dir, std::int64_t step) {
 std::string buffer_path(const std::string& dir, int rank, std::int64_t step) {
   return dir + "/buffer_" + std::to_string(rank) + "_" + std::to_string(step) + ".pt";
 }
+// The draw ledger: one line per step, the (sample, example) pairs this rank trained on.
+std::string draws_path(const std::string& dir, int rank) {
+  return dir + "/draws_" + std::to_string(rank) + ".jsonl";
+}
+
+// After an error: tell the simulations to stop. If they do not leave in time, the error
+// must not end in MPI_Finalize (which would wait for them forever): it becomes this rank's
+// own error, and main aborts the job.
+void shutdown_after_error(Server& server, const OnlineOptions& opt) {
+  if (server.shutdown()) return;
+  std::string what = "unknown error";
+  try {
+    throw;
+  } catch (const Error& e) {
+    what = e.message();
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  std::ostringstream os;
+  os << what << "; then waited " << opt.shutdown_timeout << " s ([online] shutdown_timeout) for the simulations "
+     << "to stop, and these did not: " << server.not_left();
+  throw Error(os.str());
+}
 
 void save_samples(const std::string& path, const std::vector<Sample>& samples) {
   torch::serialize::OutputArchive a;
@@ -215,7 +238,13 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
 
   // ---- trainer ranks ----
   const int rank = comm_rank(local), size = comm_size(local);
-  const auto& opt = spec.online;
+  OnlineOptions opt = spec.online;
+  // A resumed job keeps the held-out set its first run wrote: the same set, and no
+  // validation simulations to wait for while the restored buffer may be full.
+  const std::string saved_validation = spec.run_dir + "/validation.h5";
+  int from_run = spec.resume && opt.validation_path.empty() && fs::exists(saved_validation) ? 1 : 0;
+  MPI_Bcast(&from_run, 1, MPI_INT, 0, local);
+  if (from_run) opt.validation_path = saved_validation;
   BufferOptions bo = opt.buffer;
   bo.seed = spec.training.seed * 1000003ull + static_cast<std::uint64_t>(rank);
   std::unique_ptr<SampleBuffer> buffer;
@@ -239,14 +268,22 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   if (spec.resume) try {
     collective_try(local, [&] {
       resumed = trainer.resume_if_possible();
-      PDS_CHECK(resumed, "--resume " << spec.run_dir << ": no checkpoint.pt to resume from");
+      // Killed before the first checkpoint: nothing trained is kept, the job starts over.
+      if (!resumed) {
+        trainer.rewind_metrics(0);
+        truncate_jsonl_after(draws_path(spec.run_dir, rank), 0);
+        return;
+      }
       const auto step = trainer.step();
+      truncate_jsonl_after(draws_path(spec.run_dir, rank), step);
       if (rank == 0) {
         const auto path = state_path(spec.run_dir, step);
         PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (checkpoint.pt is at step " << step << ")");
         std::ifstream in(path);
         const auto j = nlohmann::json::parse(in);
         const auto state = CoordinatorState::from_json(j.at("coordinator"));
+        PDS_CHECK(j.at("step").get<std::int64_t>() == step,
+                  "--resume: " << path << " holds step " << j.at("step") << ", expected " << step);
         coordinator->restore(state);
         server.restore_done(state.done);
       }
@@ -256,13 +293,18 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
       samples.resize(fit);
       buffer->restore(std::move(samples));
     });
-    // A job that ended with its stream continues with a new pass: the samples beyond the
-    // old budget (a larger [simulation] samples) are new simulations.
-    trainer.set_epochs(trainer.epoch() + 1);
-    print0(local, "[train] resumed " + spec.run_dir + " at step " + std::to_string(trainer.step()));
+    if (resumed) {
+      // A job that ended with its stream continues with a new pass: the samples beyond the
+      // old budget (a larger [simulation] samples) are new simulations.
+      trainer.set_epochs(trainer.epoch() + 1);
+      print0(local, "[train] resumed " + spec.run_dir + " at step " + std::to_string(trainer.step()));
+    } else {
+      print0(local, "[train] --resume " + spec.run_dir + ": no checkpoint yet, the job starts over" +
+                        (from_run ? " (validation set from validation.h5)" : ""));
+    }
   } catch (...) {
     server.start();  // only to tell the simulation groups to stop
-    server.shutdown();
+    shutdown_after_error(server, opt);
     throw;
   }
   server.start();
@@ -270,6 +312,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   // Everything from here on must end with the server shut down: simulation ranks wait for
   // STOP, and an error on a trainer rank must not leave them waiting forever.
   nlohmann::json summary = nlohmann::json::object();
+  bool clean = true;
   try {
     std::vector<surrogates::Trajectory> validation_trajs;
     collective_try(local, [&] {
@@ -294,7 +337,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     } else {
       broadcast_trajectories(validation_trajs, tshape, local);
     }
-    if (rank == 0 && opt.validation_path.empty() && !resumed)
+    if (rank == 0 && opt.validation_path.empty())
       write_validation(spec.run_dir + "/validation.h5", validation_trajs, *solver, spec.config);
     std::vector<surrogates::Example> val_examples;
     for (const auto& t : validation_trajs) {
@@ -310,6 +353,19 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     }
     auto in_shape = val.input.sizes().slice(1).vec(), out_shape = val.target.sizes().slice(1).vec();
     StreamSource stream(*buffer, training.batch_size, local, opt.wait_timeout, in_shape, out_shape);
+    StreamSource::Watchdog watchdog;
+    watchdog.idle = [&] { return server.idle_seconds(); };
+    watchdog.limit = opt.sim_timeout;
+    watchdog.complete = [&] { return coordinator && coordinator->work_complete(); };
+    watchdog.describe = [&] {
+      if (!coordinator) return std::string();
+      const auto c = coordinator->counters();
+      std::ostringstream os;
+      os << c["sims_done"] << " of " << spec.samples << " simulations done, " << c["sims_running"] << " running, "
+         << c["sims_queued"] << " queued";
+      return os.str();
+    };
+    stream.set_watchdog(watchdog);
 
     // Metrics: the trainer's line plus the stream's, summed over trainer ranks.
     double last_print = 0;
@@ -345,7 +401,17 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
         }
       }
     });
+    // The ledger is flushed every step, so at a checkpoint it holds every step up to it;
+    // a resume drops the lines after the checkpoint's step (see above).
+    std::ofstream draws(draws_path(spec.run_dir, rank), spec.resume ? std::ios::app : std::ios::trunc);
     trainer.set_step_hook([&](std::int64_t step) {
+      if (!stream.last_drawn().empty()) {
+        nlohmann::json ids = nlohmann::json::array();
+        for (const auto& [sample, index] : stream.last_drawn()) ids.push_back({sample, index});
+        draws << nlohmann::json{{"step", step}, {"draws", ids}}.dump() << "\n" << std::flush;
+      }
+      if (rank == size - 1 && opt.trainer_fault("step", step))
+        kill_self("trainer rank " + std::to_string(rank) + " dies after step " + std::to_string(step));
       if (opt.fault == "crash_trainer" && step == opt.fault_step && rank == size - 1) {
         std::fprintf(stderr, "pdestream train: injected fault: trainer rank %d exits at step %lld\n", rank,
                      static_cast<long long>(step));
@@ -355,11 +421,15 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     });
     // The accounts and buffers go with every checkpoint, keyed by its step; files of older
     // steps go once a newer checkpoint.pt is certainly in place.
-    std::int64_t previous_step = -1;
+    // (After a resume, the resumed step's files are the ones checkpoint.pt still needs.)
+    std::int64_t previous_step = resumed ? trainer.step() : -1;
     trainer.set_checkpoint_hook([&](std::int64_t step) {
-      auto [done, samples] = server.snapshot();
-      save_samples(buffer_path(spec.run_dir, rank, step), samples);
-      std::vector<std::int64_t> mine(done.begin(), done.end());
+      auto snap = server.snapshot();
+      save_samples(buffer_path(spec.run_dir, rank, step), snap.samples);
+      if (rank == size - 1 && opt.trainer_fault("checkpoint", step))
+        kill_self("trainer rank " + std::to_string(rank) + " dies in the step-" + std::to_string(step) +
+                  " checkpoint, after its buffer file");
+      std::vector<std::int64_t> mine(snap.done.begin(), snap.done.end());
       int n = static_cast<int>(mine.size());
       std::vector<int> counts(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
       MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, local);
@@ -368,7 +438,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
       std::vector<std::int64_t> all(static_cast<std::size_t>(std::max(total, 1)));
       MPI_Gatherv(mine.data(), n, MPI_INT64_T, all.data(), counts.data(), offsets.data(), MPI_INT64_T, 0, local);
       if (rank == 0) {
-        auto state = coordinator->state();
+        auto state = snap.coordinator;
         state.done.clear();
         state.done.insert(all.begin(), all.begin() + total);
         // A sample finalised after the coordinator's position was read is still covered.
@@ -389,6 +459,9 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
         if (s != step && s != previous_step) fs::remove(entry.path());
       }
       previous_step = step;
+      if (rank == size - 1 && opt.trainer_fault("checkpoint_state", step))
+        kill_self("trainer rank " + std::to_string(rank) + " dies in the step-" + std::to_string(step) +
+                  " checkpoint, after the accounts, before checkpoint.pt");
     });
 
     {
@@ -400,7 +473,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
       print0(local, os.str());
     }
     collective_try(local, [&] { trainer.fit(stream, &validation); });
-    const bool clean = server.shutdown();
+    clean = server.shutdown();
     PDS_CHECK(server.error().empty(), "the receiving thread failed: " << server.error());
 
     auto v = local_counters(server, *buffer, stream);
@@ -446,8 +519,16 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", task->options_json().dump()},
                                                               {"config", spec.config.to_toml()}});
   } catch (...) {
-    server.shutdown();
+    shutdown_after_error(server, opt);
     throw;
+  }
+  // The outputs are saved; simulations that never left would keep MPI_Finalize waiting, so
+  // this is a rank's own error (main aborts the job), not a collective one.
+  if (!clean) {
+    std::ostringstream os;
+    os << "training finished and its outputs are saved, but after waiting " << opt.shutdown_timeout
+       << " s ([online] shutdown_timeout) these simulation ranks had not left: " << server.not_left();
+    throw Error(os.str());
   }
   return summary;
 }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 
 #include "core/error.hpp"
 
@@ -26,12 +29,14 @@ OnlineOptions OnlineOptions::from_section(SectionReader& s) {
   o.keep_partial = s.get_bool("keep_partial", o.keep_partial);
   o.wait_timeout = s.get_double("wait_timeout", o.wait_timeout, 0.0);
   o.shutdown_timeout = s.get_double("shutdown_timeout", o.shutdown_timeout, 0.0);
-  o.fault = s.get_string("fault", o.fault, {"none", "throw", "nan", "hang", "crash_trainer"});
+  o.fault = s.get_string("fault", o.fault, {"none", "throw", "nan", "hang", "kill_sim", "crash_trainer", "kill_trainer"});
   for (double v : s.get_doubles("fault_samples", std::vector<double>{})) {
-    PDS_CHECK(v >= 0 && v == std::floor(v), s.where("fault_samples") << ": expected sample indices, got " << v);
+    PDS_CHECK(v == std::floor(v), s.where("fault_samples")
+                                      << ": expected sample indices (-1, -2, ... for validation), got " << v);
     o.fault_samples.push_back(static_cast<std::int64_t>(v));
   }
   o.fault_step = s.get_int("fault_step", o.fault_step, 0);
+  o.fault_at = s.get_string("fault_at", o.fault_at, {"step", "checkpoint", "checkpoint_state", "validation"});
   o.fault_hang = s.get_double("fault_hang", o.fault_hang, 0.0);
   PDS_CHECK(!o.enabled || o.validation_samples > 0 || !o.validation_path.empty(),
             s.where("validation_samples") << ": online training needs a validation set (validation_samples >= 1 "
@@ -40,8 +45,19 @@ OnlineOptions OnlineOptions::from_section(SectionReader& s) {
 }
 
 bool OnlineOptions::faulty(std::int64_t sample, std::int64_t attempt) const {
-  return fault != "none" && fault != "crash_trainer" && attempt == 0 &&
+  return fault != "none" && fault != "crash_trainer" && fault != "kill_trainer" && attempt == 0 &&
          std::find(fault_samples.begin(), fault_samples.end(), sample) != fault_samples.end();
+}
+
+bool OnlineOptions::trainer_fault(const std::string& point, std::int64_t count) const {
+  return fault == "kill_trainer" && fault_at == point && count == fault_step;
+}
+
+void kill_self(const std::string& what) {
+  std::fprintf(stderr, "pdestream train: injected fault: %s (SIGKILL)\n", what.c_str());
+  std::fflush(stderr);
+  std::raise(SIGKILL);
+  std::_Exit(137);  // not reached
 }
 
 Roles Roles::split(MPI_Comm world, int trainers, int ranks_per_sim) {

@@ -13,16 +13,27 @@
 //   validation_samples = 8         # held-out simulations, run first, drawn with [sampler] seed + 1
 //                                  # (or validation_path = "x.h5")
 //   time_budget = 0                # seconds; 0: only the sample budget ([simulation] samples)
-//   sim_timeout = 60               # seconds without a message before a simulation is failed
+//   sim_timeout = 60               # seconds without a message before a simulation is failed; also
+//                                  # the longest the trainer waits (for validation or training data)
+//                                  # while no simulation sends anything, before a one-line error
 //   on_failure = "redraw"          # retry | redraw | skip
 //   max_retries = 2
 //   keep_partial = false           # keep the examples of a failed simulation's complete steps
 //   wait_timeout = 1.0             # seconds a trainer rank waits for a full shard of a batch
-//   shutdown_timeout = 60          # seconds to wait for simulations to leave at the end
-//   fault = "none"                 # tests: throw | nan | hang | crash_trainer
-//   fault_samples = [3]            # sample indices that fail (first attempt only)
-//   fault_step = 2                 # output index (or trainer step for crash_trainer)
+//   shutdown_timeout = 60          # seconds to wait for simulations to leave at the end; past it the
+//                                  # job saves its outputs and aborts with a one-line error
+//   fault = "none"                 # tests: throw | nan | hang | kill_sim | crash_trainer | kill_trainer
+//   fault_samples = [3]            # sample indices that fail (first attempt only; -1, -2, ...: the
+//                                  # validation simulations)
+//   fault_step = 2                 # output index; trainer step for crash_trainer and kill_trainer;
+//                                  # validation simulations received for kill_trainer at "validation"
+//   fault_at = "step"              # kill_trainer: step | checkpoint (after this rank's buffer file,
+//                                  # before the accounts) | checkpoint_state (after the accounts,
+//                                  # before checkpoint.pt) | validation
 //   fault_hang = 5.0               # seconds a "hang" sleeps
+//
+// kill_sim and kill_trainer end the process with SIGKILL, as `kill -9` would: mpirun then
+// takes the whole job down, and `train --resume` must finish it.
 
 #include <mpi.h>
 
@@ -53,12 +64,19 @@ struct OnlineOptions {
   std::string fault = "none";
   std::vector<std::int64_t> fault_samples;
   std::int64_t fault_step = 1;
+  std::string fault_at = "step";
   double fault_hang = 5.0;
 
   static OnlineOptions from_section(SectionReader& section);
-  // Whether `sample` (first attempt) gets the configured fault.
+  // Whether `sample` (first attempt) gets the configured simulation fault.
   bool faulty(std::int64_t sample, std::int64_t attempt) const;
+  // Whether the trainer's configured fault strikes at `point` (step | checkpoint |
+  // checkpoint_state | validation) with counter `count` (a step, or validation sims received).
+  bool trainer_fault(const std::string& point, std::int64_t count) const;
 };
+
+// Ends this process as `kill -9` would (fault tests), after one line on stderr.
+[[noreturn]] void kill_self(const std::string& what);
 
 // World ranks 0..trainers-1 train (rank 0 also coordinates); the others form groups of
 // ranks_per_sim consecutive ranks.

@@ -102,7 +102,17 @@ Server::~Server() {
   }
 }
 
+void Server::mark_progress() {
+  last_progress_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+double Server::idle_seconds() const {
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return static_cast<double>(now - last_progress_ns_.load()) * 1e-9;
+}
+
 void Server::start() {
+  mark_progress();
   thread_ = std::thread([this] {
     try {
       loop();
@@ -144,6 +154,7 @@ void Server::loop() {
       return;
     }
     if (progress) {
+      mark_progress();
       backoff = 50;
     } else {
       // Idle: sleep with back-off so the thread does not take a core from training.
@@ -289,6 +300,9 @@ void Server::try_finalize(std::int64_t sim_id) {
   r.sample = sample;
   if (sample < 0) {
     validation_.emplace_back(sample, std::move(t));
+    if (options_.trainer_fault("validation", static_cast<std::int64_t>(validation_.size())))
+      kill_self("trainer rank " + std::to_string(roles_.world_rank) + " dies after " +
+                std::to_string(validation_.size()) + " validation simulation(s) arrived");
     cv_.notify_all();
   } else {
     r.examples = queue_examples(sample, t);
@@ -385,8 +399,16 @@ void Server::join() {
 
 std::vector<surrogates::Trajectory> Server::take_validation(const std::function<std::int64_t()>& expected) {
   std::unique_lock<std::mutex> lock(mutex_);
-  while (static_cast<std::int64_t>(validation_.size()) < expected() && !finished_)
+  const auto start = Clock::now();
+  while (static_cast<std::int64_t>(validation_.size()) < expected() && !finished_) {
     cv_.wait_for(lock, std::chrono::milliseconds(100));
+    const double idle = idle_seconds();
+    PDS_CHECK(options_.sim_timeout <= 0 || idle <= options_.sim_timeout,
+              "waited " << std::chrono::duration<double>(Clock::now() - start).count()
+                        << " s for the validation simulations: " << validation_.size() << " of " << expected()
+                        << " arrived, and no simulation sent anything for " << idle
+                        << " s ([online] sim_timeout = " << options_.sim_timeout << ")");
+  }
   PDS_CHECK(static_cast<std::int64_t>(validation_.size()) >= expected() && !validation_.empty(),
             "the online job has " << validation_.size() << " validation simulations, expected " << expected()
                                   << (error_.empty() ? "" : " (" + error_ + ")"));
@@ -399,11 +421,15 @@ std::vector<surrogates::Trajectory> Server::take_validation(const std::function<
   return out;
 }
 
-std::pair<std::set<std::int64_t>, std::vector<Sample>> Server::snapshot() {
+Server::Snapshot Server::snapshot() {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto samples = buffer_.snapshot();
-  samples.insert(samples.end(), pending_.begin(), pending_.end());
-  return {done_, std::move(samples)};
+  Snapshot s;
+  s.samples = buffer_.snapshot();
+  s.samples.insert(s.samples.end(), pending_.begin(), pending_.end());
+  s.done = done_;
+  // The coordinator only changes inside this thread's loop, under this lock.
+  if (coordinator_) s.coordinator = coordinator_->state();
+  return s;
 }
 
 void Server::restore_done(const std::set<std::int64_t>& done) {
@@ -414,6 +440,29 @@ void Server::restore_done(const std::set<std::int64_t>& done) {
 void Server::restore_pending(std::vector<Sample> samples) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& s : samples) pending_.push_back(std::move(s));
+}
+
+std::string Server::not_left() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::ostringstream os;
+  const char* sep = "";
+  for (int r = roles_.trainers; r < roles_.world_size; ++r) {
+    auto b = bye_.find(r);
+    const auto got = [&](const std::map<int, std::int64_t>& m) {
+      auto it = m.find(r);
+      return it == m.end() ? std::int64_t{0} : it->second;
+    };
+    if (b == bye_.end()) {
+      os << sep << "rank " << r << " (no BYE)";
+    } else if (got(data_from_) < b->second.data || got(ends_from_) < b->second.ends) {
+      os << sep << "rank " << r << " (" << got(data_from_) << " of " << b->second.data << " DATA, " << got(ends_from_)
+         << " of " << b->second.ends << " END received)";
+    } else {
+      continue;
+    }
+    sep = ", ";
+  }
+  return os.str();
 }
 
 ServerStats Server::stats() const {

@@ -61,6 +61,9 @@ class Coordinator {
   void on_result(const protocol::Result& result);  // from this rank's own Server, or a message
   void stop();                                       // answer every request with STOP from now on
   bool finished() const;                             // every group has been told STOP
+  // No training simulation runs or waits, and the budget (samples or time) is used up: no
+  // more training data will come.
+  bool work_complete() const;
 
   CoordinatorState state() const;
   nlohmann::json counters() const;     // sims done/running/failed, queued...
@@ -131,15 +134,29 @@ class Server {
 
   // Validation trajectories received (rank 0: validation sims are all sent there).
   // Waits until `expected()` have arrived (the count can drop while it waits: the
-  // coordinator gives up on a validation simulation that keeps failing).
+  // coordinator gives up on a validation simulation that keeps failing). Never forever:
+  // once no simulation has sent anything for options.sim_timeout seconds it throws,
+  // naming how many arrived.
   std::vector<surrogates::Trajectory> take_validation(const std::function<std::int64_t()>& expected);
-  // Under the server's lock: samples finalised on this rank and the buffer's content.
-  std::pair<std::set<std::int64_t>, std::vector<Sample>> snapshot();
+  // What a checkpoint keeps of this rank, taken under the server's lock so that the three
+  // agree: samples finalised here, the buffer's content (plus examples not yet in it), and
+  // on rank 0 the coordinator's accounts.
+  struct Snapshot {
+    std::set<std::int64_t> done;
+    std::vector<Sample> samples;
+    CoordinatorState coordinator;
+  };
+  Snapshot snapshot();
   void restore_done(const std::set<std::int64_t>& done);
   // Examples of a checkpoint that do not fit the buffer (it was full, some were pending).
   void restore_pending(std::vector<Sample> samples);
   ServerStats stats() const;
   std::string error() const;  // a fatal error of the thread ("" if none)
+  // Seconds since the thread last made progress (a message from a simulation rank, an
+  // example into the buffer, a timeout judged): the trainer's waits are bounded by it.
+  double idle_seconds() const;
+  // After a shutdown() that timed out: the simulation ranks that did not leave, and why.
+  std::string not_left() const;
 
  private:
   struct Staging;
@@ -155,7 +172,9 @@ class Server {
   void report(const protocol::Result& result);
   void check_timeouts();
   bool all_left() const;
+  void mark_progress();
   bool timed_out_ = false;
+  std::atomic<std::int64_t> last_progress_ns_{0};  // steady clock
 
   MPI_Comm online_;
   Roles roles_;

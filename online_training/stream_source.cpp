@@ -3,6 +3,9 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <sstream>
+
+#include "core/runtime.hpp"
 
 namespace pdestream::online_training {
 
@@ -44,11 +47,31 @@ std::optional<Batch> StreamSource::next() {
         ended_ = true;
         return std::nullopt;
       }
+      if (watchdog_.idle && watchdog_.limit > 0) {
+        // Every rank is waiting: act together once no producer has moved for too long.
+        double mine[2] = {-watchdog_.idle(), 0}, agreed[2] = {0, 0};
+        if (rank_ == 0 && watchdog_.complete && watchdog_.complete()) mine[1] = 1;
+        MPI_Allreduce(mine, agreed, 2, MPI_DOUBLE, MPI_MAX, comm_);
+        const double least = -agreed[0];
+        if (least > watchdog_.limit && agreed[1] > 0) {
+          buffer_.close();
+          continue;
+        }
+        if (least > watchdog_.limit) {
+          std::ostringstream os;
+          os << "waited for training data, but no simulation sent anything for " << least
+             << " s ([online] sim_timeout = " << watchdog_.limit << ")";
+          if (watchdog_.describe) os << "; " << watchdog_.describe();
+          throw CollectiveError(os.str());
+        }
+      }
       continue;  // every rank is waiting for data: try again together
     }
     Batch b;
     b.global_size = global[0];
     drawn_ += static_cast<std::int64_t>(got.size());
+    last_drawn_.clear();
+    for (const auto& g : got) last_drawn_.emplace_back(g.sim_id, g.index);
     if (got.empty()) {
       auto in = input_shape_, out = target_shape_;
       in.insert(in.begin(), 0);

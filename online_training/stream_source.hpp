@@ -6,8 +6,18 @@
 // nothing: a zero-size shard still joins the gradient allreduce). One small allreduce per
 // batch agrees on the global batch size and on the end of the stream, so ranks whose
 // simulations run at different speeds never deadlock and all stop at the same step.
+//
+// Never forever: while every rank waits, a watchdog (set_watchdog) asks how long the
+// producers have been idle. Past the limit, the stream ends if the producers say no more
+// work will come (the buffers close and drain: a simulation that hangs after its data was
+// judged lost cannot hold training back), and otherwise every rank throws one error.
 
 #include <mpi.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "online_training/buffer.hpp"
 #include "online_training/data_source.hpp"
@@ -27,6 +37,19 @@ class StreamSource : public DataSource {
 
   std::int64_t examples_drawn() const { return drawn_; }
   double wait_seconds() const { return wait_; }  // time next() spent waiting for data
+  // (sample, example index) of this rank's shard of the last batch, in draw order.
+  const std::vector<std::pair<std::int64_t, std::int64_t>>& last_drawn() const { return last_drawn_; }
+
+  struct Watchdog {
+    std::function<double()> idle;       // seconds since this rank's producer made progress
+    double limit = 0;                   // 0: wait forever
+    std::function<bool()> complete;     // no more data will be produced (asked on rank 0)
+    std::function<std::string()> describe;  // rank 0's state, for the error message
+  };
+  // When every rank is waiting and the least idle one has been idle for more than `limit`
+  // seconds: if rank 0's `complete()`, every rank closes its buffer (the stream drains and
+  // ends); otherwise next() throws CollectiveError on every rank.
+  void set_watchdog(Watchdog watchdog) { watchdog_ = std::move(watchdog); }
 
  private:
   SampleBuffer& buffer_;
@@ -38,6 +61,8 @@ class StreamSource : public DataSource {
   std::int64_t drawn_ = 0;
   double wait_ = 0;
   bool ended_ = false;
+  std::vector<std::pair<std::int64_t, std::int64_t>> last_drawn_;
+  Watchdog watchdog_;
 };
 
 }  // namespace pdestream::online_training

@@ -332,7 +332,40 @@ bool Trainer::resume_if_possible() {
   auto generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng);
   start_ = std::chrono::steady_clock::now();
+  rewind_metrics(step_);
   return true;
+}
+
+void Trainer::rewind_metrics(std::int64_t step) {
+  if (rank_ != 0 || run_dir_.empty()) return;
+  const std::string path = run_dir_ + "/metrics.jsonl";
+  metrics_.close();
+  const auto dropped = truncate_jsonl_after(path, step);
+  metrics_.open(path, std::ios::app);
+  log({{"step", double(step)}, {"dropped_lines", double(dropped)}}, "resume");
+}
+
+std::int64_t truncate_jsonl_after(const std::string& path, std::int64_t step) {
+  std::ifstream in(path);
+  if (!in) return 0;
+  std::ostringstream kept;
+  std::int64_t dropped = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    // A line cut short by a kill does not parse: it is dropped like the lost steps.
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || (j.contains("step") && j["step"].get<double>() > static_cast<double>(step))) {
+      ++dropped;
+      continue;
+    }
+    kept << line << "\n";
+  }
+  in.close();
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << kept.str();
+  std::filesystem::rename(tmp, path);
+  return dropped;
 }
 
 void Trainer::save_model(const std::string& path, std::map<std::string, std::string> metadata) const {

@@ -82,7 +82,12 @@ class Trainer {
   // atomically by rank 0; resume() loads it on every rank.
   std::string checkpoint_path() const { return run_dir_ + "/checkpoint.pt"; }
   void save_checkpoint();
-  bool resume_if_possible();  // true if a checkpoint was found and loaded
+  // True if a checkpoint was found and loaded. metrics.jsonl then loses the lines of steps
+  // after the checkpoint (they belong to a run that was lost) and gains a "resume" event.
+  bool resume_if_possible();
+  // Drops metrics.jsonl lines of steps after `step` (rank 0): a job that restarts from
+  // `step` rewrites that part of its history.
+  void rewind_metrics(std::int64_t step);
 
   // The model (EMA weights when enabled) and normalisers as .safetensors (rank 0 writes).
   void save_model(const std::string& path, std::map<std::string, std::string> metadata) const;
@@ -132,6 +137,10 @@ class Trainer {
 
 // Per-example relative L2 error ||pred - y|| / ||y|| over all non-batch dimensions.
 torch::Tensor relative_l2(const torch::Tensor& pred, const torch::Tensor& y);
+
+// Keeps the JSON Lines of `path` whose "step" is at most `step` (lines without one stay),
+// atomically; returns how many it dropped. A missing file is left missing.
+std::int64_t truncate_jsonl_after(const std::string& path, std::int64_t step);
 
 // Intra-op threads so that ranks on one node do not oversubscribe its cores.
 int default_threads(MPI_Comm comm);

@@ -4,8 +4,11 @@
     check_online.py RUN_DIR EXPR...
 
 Each EXPR is a Python expression over `s` (the summary dict), `m` (the list of
-metrics.jsonl records) and `done` (the set of done samples); all must be true.
+metrics.jsonl records), `done` (the set of done samples), `d` (every (sample, example)
+pair of the trainers' draw ledgers draws_<rank>.jsonl) and `once(n)` (every done sample's
+n examples were drawn exactly once, and nothing else was); all must be true.
 """
+import glob
 import json
 import sys
 
@@ -13,6 +16,20 @@ run = sys.argv[1]
 s = json.load(open(f"{run}/online_summary.json"))
 m = [json.loads(line) for line in open(f"{run}/metrics.jsonl") if line.strip()]
 done = set(s["done_samples"])
+d = [tuple(p) for f in sorted(glob.glob(f"{run}/draws_*.jsonl")) for line in open(f) if line.strip()
+     for p in json.loads(line)["draws"]]
+
+
+def once(n):
+    want = sorted((x, i) for x in done for i in range(n))
+    got = sorted(d)
+    if got != want:
+        extra = sorted(set(got) - set(want))[:5]
+        missing = sorted(set(want) - set(got))[:5]
+        twice = sorted({p for p in got if got.count(p) > 1})[:5]
+        print(f"once({n}): {len(got)} draws for {len(want)} examples; extra {extra}, missing {missing}, twice {twice}")
+    return got == want
+
 print(json.dumps({k: v for k, v in s.items() if k != "done_samples"}, indent=None)[:2000])
 failed = [e for e in sys.argv[2:] if not eval(e)]
 for e in failed:

@@ -20,7 +20,7 @@ endfunction()
 # every example is trained on once. 14 simulations (2 for validation) x 5 frames.
 set(EXACT "s['data_sent'] == s['data_received'] == 14 * 5 * s['ranks_per_sim']" "s['sims_done'] == 12" "done == set(range(12))"
     "s['steps_received'] == 14 * 5" "s['examples_drawn'] == s['examples_received'] == 12 * 5"
-    "s['sims_failed'] == 0" "s['clean_shutdown']")
+    "s['sims_failed'] == 0" "s['clean_shutdown']" "once(5)")
 # 2 trainer ranks + one simulation group of 2 ranks (blocks assembled from 2 ranks).
 online_test(exactly_once_grouped ${EXACT} -- ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY}
   --set online.trainer_ranks=2 --set simulation.ranks_per_sim=2 --set output.dir=online_exactly_once_grouped)
@@ -81,6 +81,75 @@ cli_test(online_resume_extend "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resu
   ${CHECKER} -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY})
 set_tests_properties(cli_online_resume_stop cli_online_resume_crash cli_online_resume_extend
   PROPERTIES PROCESSORS 2 TIMEOUT 600)
+
+# kill -9 of one rank at many moments, then --resume (online_kill.sh): the killed job ends by
+# itself, the resumed one finishes with every sample done and, with a FIFO buffer, every
+# example trained on exactly once (the draw ledgers), and the validation set is unchanged.
+# 24 simulations, batch 4, checkpoints every 5 steps; the buffer (8) is full with examples
+# waiting at every checkpoint, as in the reported hang.
+set(KILL bash ${CMAKE_CURRENT_SOURCE_DIR}/online_kill.sh)
+set(KILL_TINY ${ONLINE_TINY} --set simulation.samples=24 --set training.batch_size=4
+    --set training.checkpoint_every=5 --set online.buffer_capacity=8 --set online.sim_timeout=20
+    --set online.shutdown_timeout=20)
+set(KILL_OK "done == set(range(24))" "s['sims_done'] == 24" "once(5)" "s['data_sent'] == s['data_received']"
+    "s['clean_shutdown']")
+function(kill_test name when)
+  cli_test(online_kill_${name} "mpi" ${KILL} online_kill_${name} ${CHECKER} ${when} ${KILL_OK} -- ${ARGN})
+  set_tests_properties(cli_online_kill_${name} PROPERTIES PROCESSORS 2 TIMEOUT 600)
+endfunction()
+set(KILL_TRAINER --set online.fault="kill_trainer")
+set(KILL_SIM --set online.fault="kill_sim")
+# Before the validation set is complete: the trainer after 1 of 2 validation simulations,
+# a simulation rank inside the second one. No checkpoint yet: the job starts over.
+kill_test(trainer_validation fault ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_TRAINER}
+  --set online.fault_at="validation" --set online.fault_step=1)
+kill_test(sim_validation fault ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_SIM}
+  --set online.fault_samples=[-2] --set online.fault_step=2)
+# After it, before the first checkpoint (starts over with the saved validation set), and
+# after the first checkpoint (resumes at step 5).
+kill_test(trainer_step2 fault ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_TRAINER}
+  --set online.fault_step=2)
+kill_test(trainer_step7 fault ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_TRAINER}
+  --set online.fault_step=7)
+kill_test(sim_sample6 fault ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_SIM}
+  --set online.fault_samples=[6] --set online.fault_step=2)
+# During the step-10 checkpoint: after the buffer file, and after the accounts but before
+# checkpoint.pt (both resume at step 5); on 4 ranks, the second of 2 trainer ranks.
+kill_test(trainer_checkpoint fault ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_TRAINER}
+  --set online.fault_at="checkpoint" --set online.fault_step=10)
+kill_test(trainer_checkpoint_state fault ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_TRAINER}
+  --set online.fault_at="checkpoint_state" --set online.fault_step=10)
+kill_test(trainer2_checkpoint fault ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_TRAINER}
+  --set online.trainer_ranks=2 --set online.fault_at="checkpoint" --set online.fault_step=10)
+# From outside, as the report did: kill -9 of the trainer or of a simulation rank once the
+# first checkpoint is on disk (sample 20 sleeps 8 s, so the job is still running then).
+set(KILL_LATER --set online.fault=\"hang\" --set online.fault_samples=[20] --set online.fault_hang=8)
+kill_test(external_trainer 0@checkpoint.pt ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_LATER})
+kill_test(external_sim 2@checkpoint.pt ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_LATER})
+
+# Never hang. A simulation that hangs (30 s) far past sim_timeout (2 s) at the end of the
+# job: training ends, the outputs are saved, and after shutdown_timeout (3 s) the job
+# aborts with one line naming the rank that did not leave. Both groups hanging in the middle
+# of the job, or both validation simulations hanging: the trainer gives up once nothing has
+# moved for sim_timeout.
+set(STALL --set online.fault=\"hang\" --set online.fault_step=1 --set online.fault_hang=30
+    --set online.sim_timeout=2 --set online.shutdown_timeout=3 --set online.on_failure=\"skip\")
+cli_test(err_online_shutdown_timeout "mpi" ${EXPECT} fail
+  "outputs are saved, but after waiting 3 s .*shutdown_timeout.* had not left: rank [12] \\(no BYE\\)"
+  timeout -k 10 25 ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${STALL} --set online.fault_samples=[11]
+  --set output.dir=online_shutdown_timeout)
+set_tests_properties(cli_err_online_shutdown_timeout PROPERTIES FIXTURES_SETUP online_shutdown_timeout)
+cli_test(online_shutdown_timeout_outputs "unit" ${CHECKER} online_shutdown_timeout "not s['clean_shutdown']"
+  "s['sims_done'] == 11" "s['failure_reasons'] == {'timeout': 1}" "once(5)")
+set_tests_properties(cli_online_shutdown_timeout_outputs PROPERTIES FIXTURES_REQUIRED online_shutdown_timeout)
+cli_test(err_online_data_stall "mpi" ${EXPECT} fail
+  "waited for training data, but no simulation sent anything for [0-9.]+ s .*sim_timeout = 2.*simulations done, 0 running"
+  timeout -k 10 25 ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${STALL} --set online.fault_samples=[5,6]
+  --set output.dir=online_data_stall)
+cli_test(err_online_validation_stall "mpi" ${EXPECT} fail
+  "waited [0-9.]+ s for the validation simulations: 0 of 2 arrived, and no simulation sent anything for"
+  timeout -k 10 25 ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${STALL} --set online.fault_samples=[-1,-2]
+  --set output.dir=online_validation_stall)
 
 # Errors: one line, non-zero exit.
 cli_test(err_online_bad_key "unit" ${EXPECT} fail "\\[online\\] bufer: unknown key"
