@@ -35,8 +35,9 @@
 #include "io/hdf5_dataset.hpp"
 #include "io/image.hpp"
 #include "io/paraview.hpp"
-#include "online_training/dataset_source.hpp"
-#include "online_training/evaluation.hpp"
+#include "training/dataset_source.hpp"
+#include "training/evaluation.hpp"
+#include "training/offline_job.hpp"
 
 namespace pdestream::apps {
 
@@ -54,7 +55,7 @@ std::vector<std::size_t> png_frames(std::size_t frames, const std::string& task)
 
 // A PNG of prediction | truth | error per channel for the chosen frames of one sample; returns
 // the line that reports it (file and colour ranges).
-std::string write_sample_png(const std::string& dir, std::int64_t id, const online_training::TrajectoryEvaluation& e,
+std::string write_sample_png(const std::string& dir, std::int64_t id, const training::TrajectoryEvaluation& e,
                              const std::vector<std::string>& channels, const std::string& task) {
   const auto nx = static_cast<int>(e.prediction.size(2)), ny = static_cast<int>(e.prediction.size(3));
   const auto frames = png_frames(e.times.size(), task);
@@ -118,41 +119,23 @@ struct EvaluateArgs {
 
 void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
   const int rank = comm_rank(world), size = comm_size(world);
-  online_training::LoadedSurrogate surrogate;
-  std::shared_ptr<online_training::TrajectoryStore> store;
+  training::LoadedSurrogate surrogate;
+  std::shared_ptr<training::TrajectoryStore> store;
   std::vector<std::int64_t> ids;
   collective_try(world, [&] {
     const std::string model_path = args.run + "/model.safetensors";
     PDS_CHECK(std::filesystem::exists(model_path), "--run " << args.run << ": no model.safetensors there (expected a "
                                                                             "run directory written by pdestream train)");
-    surrogate = online_training::LoadedSurrogate::from_file(model_path);
-    std::string data = args.data;
-    if (data.empty()) {
+    surrogate = training::LoadedSurrogate::from_file(model_path);
+    if (args.data.empty()) {
+      // The trajectories `train` held out, by the same rule.
       Config config = Config::load(args.run + "/config.toml");
       config.apply_overrides(args.sets);
-      SectionReader o(config, "online");
-      std::string held_out;
-      if (o.get_bool("enabled", false)) {
-        // An online run's held-out simulations: [online] validation_path, or the
-        // validation.h5 the job wrote into the run.
-        held_out = o.get_string("validation_path", "");
-        if (held_out.empty()) held_out = args.run + "/validation.h5";
-      }
-      if (!held_out.empty()) {
-        data = held_out;
-        store = std::make_shared<online_training::TrajectoryStore>(data);
-        for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
-      } else {
-        SectionReader d(config, "data");
-        data = d.get_string("path");
-        const double fraction = d.get_double("validation_fraction", 0.1);
-        store = std::make_shared<online_training::TrajectoryStore>(data);
-        const auto n = store->size();
-        const auto held = static_cast<std::int64_t>(std::ceil(fraction * n));
-        for (std::int64_t i = n - std::max<std::int64_t>(held, 1); i < n; ++i) ids.push_back(i);
-      }
+      auto held = training::held_out_of_run(args.run, config);
+      store = held.store;
+      ids = held.ids;
     } else {
-      store = std::make_shared<online_training::TrajectoryStore>(data);
+      store = std::make_shared<training::TrajectoryStore>(args.data);
       for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
     }
     if (args.samples > 0 && static_cast<std::size_t>(args.samples) < ids.size()) ids.resize(args.samples);
@@ -171,9 +154,9 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
   const std::int64_t rounds = (n + size - 1) / size;
   for (std::int64_t r = 0; r < rounds; ++r) {
     const std::int64_t k = r * size + rank;
-    online_training::TrajectoryEvaluation e;
+    training::TrajectoryEvaluation e;
     collective_try(world, [&] {
-      if (k < n) e = online_training::evaluate_trajectory(surrogate, store->get(ids[k]));
+      if (k < n) e = training::evaluate_trajectory(surrogate, store->get(ids[k]));
     });
     if (k < n) {
       errors[k] = e.relative_l2;
@@ -197,7 +180,7 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
       }
       for (int t = 0; t < writer->layout().num_times(); ++t) {
         Field f;
-        if (k < n) f = online_training::to_field(e.prediction[t], layout.channels);
+        if (k < n) f = training::to_field(e.prediction[t], layout.channels);
         writer->write_frame(static_cast<int>(k < n ? k : 0), t, k < n ? &f : nullptr);
       }
     }
@@ -212,7 +195,7 @@ void run_evaluate(const EvaluateArgs& args, MPI_Comm world) {
         std::vector<torch::Tensor> parts;
         for (std::int64_t i = 0; i < c; ++i)
           for (std::int64_t j = 0; j < 3; ++j) parts.push_back(frame[j * c + i].unsqueeze(0));
-        pv.write(online_training::to_field(torch::cat(parts, 0), names), e.times[t]);
+        pv.write(training::to_field(torch::cat(parts, 0), names), e.times[t]);
       }
     }
     if (!args.png.empty() && r * size < args.png_samples)

@@ -21,10 +21,10 @@
 
 #include "apps/cli.hpp"
 #include "core/error.hpp"
-#include "online_training/dataset_source.hpp"
 #include "online_training/online_job.hpp"
-#include "online_training/trainer.hpp"
 #include "surrogates/registry.hpp"
+#include "training/offline_job.hpp"
+#include "training/trainer.hpp"
 
 namespace pdestream::apps {
 
@@ -35,24 +35,6 @@ struct TrainArgs {
   bool dry_run = false;
   std::string resume;
 };
-
-struct DataOptions {
-  std::string path;
-  std::string validation_path;
-  double validation_fraction = 0.1;
-  std::int64_t cache_mb = 512;
-};
-
-DataOptions read_data_options(const Config& config, bool required = true) {
-  SectionReader s(config, "data");
-  DataOptions o;
-  o.path = required ? s.get_string("path") : s.get_string("path", "");
-  o.validation_path = s.get_string("validation_path", "");
-  o.validation_fraction = s.get_double("validation_fraction", o.validation_fraction, 0.0, 0.9);
-  o.cache_mb = s.get_int("cache_mb", o.cache_mb, 1);
-  s.finish();
-  return o;
-}
 
 Config load_train_config(const TrainArgs& args) {
   if (args.resume.empty()) return args.config.load();
@@ -80,11 +62,13 @@ void run_online(const TrainArgs& args, Config config, MPI_Comm world) {
     spec.ranks_per_sim = sampling.ranks_per_sim;
     spec.samples = sampling.samples;
     SectionReader t(config, "training");
-    spec.training = online_training::TrainerOptions::from_section(t);
+    spec.training = training::TrainerOptions::from_section(t);
     t.finish();
     out = read_output_options(config, "train");
     // [data] names the offline twin's dataset; an online run only checks its keys.
-    read_data_options(config, false);
+    SectionReader d(config, "data");
+    training::DataOptions::from_section(d, false);
+    d.finish();
   });
   spec.config = config;
   spec.run_dir = out.dir;
@@ -112,7 +96,6 @@ void run_online(const TrainArgs& args, Config config, MPI_Comm world) {
 }
 
 void run_train(const TrainArgs& args, MPI_Comm world) {
-  const int rank = comm_rank(world), size = comm_size(world);
   Config config;
   bool online = false;
   collective_try(world, [&] {
@@ -125,89 +108,30 @@ void run_train(const TrainArgs& args, MPI_Comm world) {
     run_online(args, config, world);
     return;
   }
-  DataOptions data;
-  OutputOptions out;
-  online_training::TrainerOptions training;
-  std::shared_ptr<online_training::TrajectoryStore> store, validation_store;
-  std::shared_ptr<surrogates::Task> task;
-  std::shared_ptr<surrogates::Surrogate> model;
-  surrogates::ModelShape shape;
-  std::vector<std::int64_t> train_ids, val_ids;
+  training::OfflineJobSpec spec;
   collective_try(world, [&] {
     // The online twin's keys are checked even though an offline run does not use them.
     SectionReader o(config, "online");
     online_training::OnlineOptions::from_section(o);
     o.finish();
-    data = read_data_options(config);
-    out = read_output_options(config, "train");
+    SectionReader d(config, "data");
+    spec.data = training::DataOptions::from_section(d);
+    d.finish();
+    spec.run_dir = read_output_options(config, "train").dir;
     SectionReader t(config, "training");
-    training = online_training::TrainerOptions::from_section(t);
+    spec.training = training::TrainerOptions::from_section(t);
     t.finish();
-    store = std::make_shared<online_training::TrajectoryStore>(data.path, std::size_t(data.cache_mb) << 20);
-    SectionReader m(config, "model");
-    const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
-    SectionReader ts(config, "task");
-    task = surrogates::make_task(ts, surrogates::model_layout(name));
-    shape = task->model_shape(store->shape());
-    model = surrogates::make_model(m, shape);
-    // Held-out trajectories: a separate file, or the last fraction of this one.
-    const std::int64_t n = store->size();
-    if (!data.validation_path.empty()) {
-      validation_store = std::make_shared<online_training::TrajectoryStore>(data.validation_path);
-      for (std::int64_t i = 0; i < n; ++i) train_ids.push_back(i);
-      for (std::int64_t i = 0; i < validation_store->size(); ++i) val_ids.push_back(i);
-    } else {
-      const auto held = static_cast<std::int64_t>(std::ceil(data.validation_fraction * n));
-      PDS_CHECK(n - held >= 1, data.path << ": " << n << " samples leave none for training after holding out "
-                                         << held << " for validation");
-      for (std::int64_t i = 0; i < n - held; ++i) train_ids.push_back(i);
-      for (std::int64_t i = n - held; i < n; ++i) val_ids.push_back(i);
-      validation_store = store;
-    }
   });
-
-  if (args.dry_run) {
-    std::ostringstream os;
-    os << surrogates::model_summary(*model, shape) << "\n"
-       << "task: " << task->options_json().dump() << "\n"
-       << "data: " << data.path << " (" << train_ids.size() << " training, " << val_ids.size()
-       << " validation trajectories)";
-    print0(world, os.str());
-    return;
-  }
-
-  make_dir(out.dir, world);
-  if (rank == 0 && args.resume.empty()) config.write(out.dir + "/config.toml");
-  online_training::DatasetSource train(store, task, train_ids, training.batch_size, training.seed, rank, size);
-  std::unique_ptr<online_training::DatasetSource> validation;
-  if (!val_ids.empty())
-    validation = std::make_unique<online_training::DatasetSource>(validation_store, task, val_ids,
-                                                                  training.batch_size, 0, rank, size, false);
-  const auto tshape = store->shape();
-  surrogates::UnitGaussianNormalizer input(task->input_channels(tshape)), target(task->target_channels(tshape));
-  online_training::fit_normalizers(train, *input, *target);
-
-  online_training::Trainer trainer(model, training, world, out.dir);
-  trainer.set_normalizers(input, target);
-  if (!args.resume.empty()) {
-    bool resumed = false;
-    collective_try(world, [&] { resumed = trainer.resume_if_possible(); });
-    PDS_CHECK(resumed, "--resume " << args.resume << ": no checkpoint.pt to resume from");
-    print0(world, "[train] resumed " + args.resume + " at step " + std::to_string(trainer.step()));
-  }
-  {
-    std::ostringstream os;
-    os << "[train] " << model->kind() << " (" << model->num_parameters() << " parameters) on " << train.examples_per_epoch()
-       << " examples from " << train_ids.size() << " trajectories; " << size << " trainer rank(s); run dir " << out.dir;
-    print0(world, os.str());
-  }
-  collective_try(world, [&] { trainer.fit(train, validation.get()); });
-  trainer.save_model(out.dir + "/model.safetensors",
-                     {{"task", task->options_json().dump()}, {"data", data.path}, {"config", config.to_toml()}});
+  spec.config = config;
+  spec.resume = !args.resume.empty();
+  spec.dry_run = args.dry_run;
+  const auto summary = training::run_offline_job(spec, world);
+  if (args.dry_run) return;
   std::ostringstream os;
-  os << "[train] done: step " << trainer.step() << ", loss " << trainer.last_loss();
-  if (trainer.last_validation() >= 0) os << ", validation relative L2 " << trainer.last_validation();
-  os << "; model " << out.dir << "/model.safetensors";
+  os << "[train] done: step " << summary["steps"] << ", loss " << summary["loss"].get<double>();
+  if (summary["validation_rel_l2"].get<double>() >= 0)
+    os << ", validation relative L2 " << summary["validation_rel_l2"].get<double>();
+  os << "; model " << spec.run_dir << "/model.safetensors";
   print0(world, os.str());
 }
 

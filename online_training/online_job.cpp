@@ -13,11 +13,11 @@
 #include "core/runtime.hpp"
 #include "io/hdf5_dataset.hpp"
 #include "online_training/client.hpp"
-#include "online_training/dataset_source.hpp"
 #include "online_training/server.hpp"
 #include "online_training/stream_source.hpp"
 #include "solvers/solver.hpp"
 #include "surrogates/registry.hpp"
+#include "training/dataset_source.hpp"
 
 namespace pdestream::online_training {
 
@@ -200,7 +200,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   MPI_Comm_split(world, roles.trainer() ? 0 : 1 + roles.group(), roles.world_rank, &local);
   CommGuard guard{{&online, &local}};
   // Collective over the whole job: the simulations share the nodes' cores with the trainers.
-  const int node_threads = default_threads(world);
+  const int node_threads = training::default_threads(world);
 
   // Every rank reads the whole config, so a mistake is one error on every rank.
   std::unique_ptr<solvers::Solver> solver;
@@ -257,10 +257,25 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   Server server(online, roles, opt, solver->grid(), static_cast<int>(tshape.channels), task, *buffer,
                 coordinator.get());
 
-  TrainerOptions training = spec.training;
-  training.epochs = 1;  // one pass over the stream
-  if (training.threads == 0) training.threads = node_threads;
-  Trainer trainer(model, training, local, spec.run_dir);
+  training::TrainerOptions trainer_options = spec.training;
+  trainer_options.epochs = 1;  // one pass over the stream
+  if (trainer_options.threads == 0) trainer_options.threads = node_threads;
+  training::Trainer trainer(model, trainer_options, local, spec.run_dir);
+  if (trainer_options.schedule != "none" && trainer_options.max_steps == 0) {
+    // A stream has no epoch length: the schedule runs over the steps the sample budget
+    // should take (each example drawn once, pseudo_epochs times for firo).
+    const auto per_sim = task->num_examples(tshape);
+    const auto passes = opt.buffer.kind == "firo" ? opt.buffer.pseudo_epochs : 1;
+    const auto draws = spec.samples * per_sim * passes;
+    const auto estimate = (draws + trainer_options.batch_size - 1) / trainer_options.batch_size;
+    trainer.set_horizon(estimate);
+    std::ostringstream os;
+    os << "[online] learning-rate schedule \"" << trainer_options.schedule << "\" over " << estimate
+       << " steps, estimated from the budget: " << spec.samples << " simulations x " << per_sim << " examples"
+       << (passes > 1 ? " x " + std::to_string(passes) + " draws" : std::string()) << " / batch "
+       << trainer_options.batch_size << " (training.max_steps sets it exactly)";
+    print0(local, os.str());
+  }
   surrogates::UnitGaussianNormalizer input_norm(task->input_channels(tshape)),
       target_norm(task->target_channels(tshape));
   trainer.set_normalizers(input_norm, target_norm);
@@ -271,11 +286,11 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
       // Killed before the first checkpoint: nothing trained is kept, the job starts over.
       if (!resumed) {
         trainer.rewind_metrics(0);
-        truncate_jsonl_after(draws_path(spec.run_dir, rank), 0);
+        training::truncate_jsonl_after(draws_path(spec.run_dir, rank), 0);
         return;
       }
       const auto step = trainer.step();
-      truncate_jsonl_after(draws_path(spec.run_dir, rank), step);
+      training::truncate_jsonl_after(draws_path(spec.run_dir, rank), step);
       if (rank == 0) {
         const auto path = state_path(spec.run_dir, step);
         PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (checkpoint.pt is at step " << step << ")");
@@ -318,7 +333,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     collective_try(local, [&] {
       if (!opt.validation_path.empty()) {
         if (rank == 0) {
-          TrajectoryStore store(opt.validation_path);
+          training::TrajectoryStore store(opt.validation_path);
           PDS_CHECK(store.shape().spatial == tshape.spatial && store.shape().channels == tshape.channels,
                     opt.validation_path << ": its fields do not match the solver's grid and channels");
           for (std::int64_t i = 0; i < store.size(); ++i) validation_trajs.push_back(store.get(i));
@@ -345,14 +360,14 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
       for (std::int64_t i = 0; i < n; ++i) val_examples.push_back(task->example(t, i));
     }
     auto val = surrogates::collate(val_examples);
-    TensorDataSource validation(val.input, val.target, training.batch_size, 0, rank, size, false);
+    training::TensorDataSource validation(val.input, val.target, trainer_options.batch_size, 0, rank, size, false);
     if (!resumed) {
       // Normalisers from the held-out simulations: same distribution, known before training.
       input_norm->update(val.input);
       target_norm->update(val.target);
     }
     auto in_shape = val.input.sizes().slice(1).vec(), out_shape = val.target.sizes().slice(1).vec();
-    StreamSource stream(*buffer, training.batch_size, local, opt.wait_timeout, in_shape, out_shape);
+    StreamSource stream(*buffer, trainer_options.batch_size, local, opt.wait_timeout, in_shape, out_shape);
     StreamSource::Watchdog watchdog;
     watchdog.idle = [&] { return server.idle_seconds(); };
     watchdog.limit = opt.sim_timeout;

@@ -15,7 +15,7 @@
 #include "core/config.hpp"
 #include "core/parameter_space.hpp"
 #include "online_training/online_options.hpp"
-#include "online_training/trainer.hpp"
+#include "training/trainer.hpp"
 
 namespace pdestream::online_training {
 
@@ -27,7 +27,7 @@ struct OnlineJobSpec {
   int ranks_per_sim = 1;
   std::int64_t samples = 0;  // the sample budget: training simulations
   OnlineOptions online;
-  TrainerOptions training;
+  training::TrainerOptions training;
   std::string run_dir;
   bool resume = false;
 };

@@ -23,7 +23,7 @@ StreamSource::StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_
 
 void StreamSource::begin_epoch(std::int64_t, std::int64_t) {}
 
-std::optional<Batch> StreamSource::next() {
+std::optional<training::Batch> StreamSource::next() {
   if (ended_) return std::nullopt;
   const std::int64_t shard = global_batch_ / size_ + (rank_ < global_batch_ % size_ ? 1 : 0);
   for (;;) {
@@ -67,7 +67,7 @@ std::optional<Batch> StreamSource::next() {
       }
       continue;  // every rank is waiting for data: try again together
     }
-    Batch b;
+    training::Batch b;
     b.global_size = global[0];
     drawn_ += static_cast<std::int64_t>(got.size());
     last_drawn_.clear();

@@ -20,18 +20,18 @@
 #include <vector>
 
 #include "online_training/buffer.hpp"
-#include "online_training/data_source.hpp"
+#include "training/data_source.hpp"
 
 namespace pdestream::online_training {
 
-class StreamSource : public DataSource {
+class StreamSource : public training::DataSource {
  public:
   // `input_shape`/`target_shape`: one example's shapes (for empty shards).
   StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_Comm comm, double wait_timeout,
                std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape);
 
   void begin_epoch(std::int64_t epoch, std::int64_t first_batch = 0) override;
-  std::optional<Batch> next() override;
+  std::optional<training::Batch> next() override;
   std::int64_t batches_per_epoch() const override { return -1; }
   std::int64_t examples_per_epoch() const override { return -1; }
 

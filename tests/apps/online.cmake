@@ -65,6 +65,18 @@ online_test(fault_keep_partial "s['sims_failed'] == 1" "s['examples_received'] =
   ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"nan\"
   --set online.on_failure=\"skip\" --set online.keep_partial=true --set output.dir=online_fault_keep_partial)
 
+# A cosine schedule online (no epoch length): its horizon is estimated from the budget,
+# 12 simulations x 5 examples / batch 8 = 8 steps, so the rate decays over the job instead
+# of dropping to min_lr after the first step.
+set(LRS "[r['lr'] for r in m if r.get('event') == 'step']")
+online_test(cosine "${LRS}[0] > 1.9e-3" "${LRS}[1] > 1.5e-3" "${LRS}[-1] < 2e-4"
+  "all(a >= b for a, b in zip(${LRS}, ${LRS}[1:]))" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set training.schedule=\"cosine\"
+  --set training.min_lr=1e-5 --set output.dir=online_cosine)
+cli_test(err_online_step_schedule "mpi" ${EXPECT} fail "schedule = .step. counts step_epochs in epochs.*set training.step_every"
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set training.schedule=\"step\"
+  --set output.dir=online_step_schedule)
+
 # Bounded memory: a buffer of 4 examples, 2 credits, and simulations much faster than the
 # trainer: the buffer never holds more than its capacity and the simulations wait.
 online_test(bounded_memory "max(r.get('buffer_size', 0) for r in m) <= 4" "s['sim_credit_wait_s'] > 0"

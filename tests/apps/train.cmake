@@ -58,6 +58,17 @@ set_tests_properties(cli_evaluate_outputs PROPERTIES FIXTURES_REQUIRED evaluated
 cli_test(evaluate_set "unit" ${EXPECT} ok "field_at_time on 6 trajectories"
   ${PDS} evaluate --run train1 --set data.validation_fraction=0.5)
 set_tests_properties(cli_evaluate_set PROPERTIES FIXTURES_REQUIRED "train_data;train_run" DEPENDS cli_evaluate_outputs)
+# The held-out trajectories come from the one split that train uses (training::split_dataset):
+# [data] validation_path is honoured, and validation_fraction = 0 holds none out.
+cli_test(evaluate_validation_path "unit" ${EXPECT} ok "field_at_time on 12 trajectories of train_data.h5"
+  ${PDS} evaluate --run train1 --set data.validation_path=\"train_data.h5\" --set data.validation_fraction=0.5)
+cli_test(err_evaluate_none_held_out "unit" ${EXPECT} fail "run train1 held no trajectories out .*--data FILE"
+  ${PDS} evaluate --run train1 --set data.validation_fraction=0)
+cli_test(train_dry_run_none_held_out "unit" ${EXPECT} ok "data: train_data.h5 \\(12 training, 0 validation"
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set data.validation_fraction=0 --dry-run)
+set_tests_properties(cli_evaluate_validation_path cli_err_evaluate_none_held_out PROPERTIES
+  FIXTURES_REQUIRED "train_data;train_run" DEPENDS cli_evaluate_outputs)
+set_tests_properties(cli_train_dry_run_none_held_out PROPERTIES FIXTURES_REQUIRED train_data)
 cli_test(err_evaluate_bad_set "unit" ${EXPECT} fail "unknown section \\[dta\\]"
   ${PDS} evaluate --run train1 --set dta.path=x.h5)
 set_tests_properties(cli_err_evaluate_bad_set PROPERTIES FIXTURES_REQUIRED train_run)

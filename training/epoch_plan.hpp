@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 class EpochPlan {
  public:
@@ -42,4 +42,4 @@ class EpochPlan {
 // The [begin, end) shard of `count` items that rank `rank` of `size` takes.
 std::pair<std::int64_t, std::int64_t> shard_range(std::int64_t count, int rank, int size);
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

@@ -1,4 +1,4 @@
-#include "online_training/trainer.hpp"
+#include "training/trainer.hpp"
 
 #include <torch/torch.h>
 
@@ -11,10 +11,10 @@
 
 #include "core/error.hpp"
 #include "core/runtime.hpp"
-#include "online_training/model_file.hpp"
+#include "surrogates/model_file.hpp"
 #include "surrogates/registry.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 TrainerOptions TrainerOptions::from_section(SectionReader& s) {
   TrainerOptions o;
@@ -24,7 +24,9 @@ TrainerOptions TrainerOptions::from_section(SectionReader& s) {
   o.optimizer = s.get_string("optimizer", o.optimizer, {"adam", "adamw"});
   o.weight_decay = s.get_double("weight_decay", o.weight_decay, 0.0);
   o.schedule = s.get_string("schedule", o.schedule, {"none", "step", "cosine"});
+  o.step_every = s.get_int("step_every", o.step_every, 0);
   o.step_epochs = s.get_int("step_epochs", o.step_epochs, 1);
+  o.warmup_steps = s.get_int("warmup_steps", o.warmup_steps, 0);
   o.gamma = s.get_double("gamma", o.gamma, 0.0, 1.0);
   o.min_lr = s.get_double("min_lr", o.min_lr, 0.0);
   o.loss = s.get_string("loss", o.loss, {"rel_l2", "mse"});
@@ -115,19 +117,28 @@ double Trainer::learning_rate() const {
   return optimizer_->param_groups().front().options().get_lr();
 }
 
-void Trainer::apply_schedule(std::int64_t steps_per_epoch) {
-  double lr = options_.lr;
-  if (options_.schedule == "step" && steps_per_epoch > 0) {
-    const auto epoch = step_ / steps_per_epoch;
-    lr = options_.lr * std::pow(options_.gamma, static_cast<double>(epoch / options_.step_epochs));
-  } else if (options_.schedule == "cosine") {
-    const double total = options_.max_steps > 0 ? options_.max_steps
-                                                : static_cast<double>(options_.epochs * std::max<std::int64_t>(1, steps_per_epoch));
-    const double progress = std::min(1.0, step_ / std::max(1.0, total));
-    lr = options_.min_lr + 0.5 * (options_.lr - options_.min_lr) * (1 + std::cos(M_PI * progress));
+double Trainer::scheduled_lr(std::int64_t step, std::int64_t steps_per_epoch) const {
+  const auto& o = options_;
+  const std::int64_t warmup = o.warmup_steps;
+  if (warmup > 0 && step < warmup) return o.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (o.schedule == "step") {
+    const std::int64_t period = o.step_every > 0 ? o.step_every : steps_per_epoch > 0 ? o.step_epochs * steps_per_epoch : 0;
+    PDS_CHECK(period > 0, "[training] schedule = \"step\" counts step_epochs in epochs, and this data source's epoch "
+                          "length is unknown (a stream): set training.step_every (in steps)");
+    return o.lr * std::pow(o.gamma, static_cast<double>((step - warmup) / period));
   }
-  set_lr(*optimizer_, lr);
+  if (o.schedule == "cosine") {
+    const std::int64_t horizon = o.max_steps > 0 ? o.max_steps : steps_per_epoch > 0 ? o.epochs * steps_per_epoch : horizon_;
+    PDS_CHECK(horizon > 0, "[training] schedule = \"cosine\" needs a horizon, and nothing gives one (no "
+                           "training.max_steps, and this data source's epoch length is unknown): set training.max_steps");
+    const double progress = std::min(1.0, static_cast<double>(step - warmup) /
+                                              static_cast<double>(std::max<std::int64_t>(1, horizon - warmup)));
+    return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1 + std::cos(M_PI * progress));
+  }
+  return o.lr;
 }
+
+void Trainer::apply_schedule(std::int64_t steps_per_epoch) { set_lr(*optimizer_, scheduled_lr(step_, steps_per_epoch)); }
 
 double Trainer::train_step(const Batch& batch) {
   model_->train();
@@ -374,14 +385,14 @@ void Trainer::save_model(const std::string& path, std::map<std::string, std::str
     metadata["format"] = "pt";
     std::vector<std::pair<std::string, torch::Tensor>> extra;
     if (input_norm_) {
-      for (const auto& [n, t] : named_state(*input_norm_)) extra.emplace_back("input_normalizer." + n, t);
-      for (const auto& [n, t] : named_state(*target_norm_)) extra.emplace_back("target_normalizer." + n, t);
+      for (const auto& [n, t] : surrogates::named_state(*input_norm_)) extra.emplace_back("input_normalizer." + n, t);
+      for (const auto& [n, t] : surrogates::named_state(*target_norm_)) extra.emplace_back("target_normalizer." + n, t);
       metadata["input_normalizer"] = input_norm_->options_json().dump();
       metadata["target_normalizer"] = target_norm_->options_json().dump();
     }
-    save_safetensors(path, ema_ ? *ema_ : *model_, metadata, extra);
+    surrogates::save_safetensors(path, ema_ ? *ema_ : *model_, metadata, extra);
   }
   MPI_Barrier(comm_);
 }
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

@@ -1,4 +1,4 @@
-#include "online_training/model_file.hpp"
+#include "surrogates/model_file.hpp"
 
 #include <torch/torch.h>
 
@@ -8,7 +8,7 @@
 #include "core/error.hpp"
 #include "io/safetensors.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::surrogates {
 
 namespace {
 
@@ -104,4 +104,4 @@ LoadedFile load_safetensors(const std::string& path, torch::nn::Module& module) 
   return file;
 }
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::surrogates

@@ -17,7 +17,7 @@
 #include "surrogates/surrogate.hpp"
 #include "surrogates/tasks.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 struct LoadedSurrogate {
   std::shared_ptr<surrogates::Surrogate> model;
@@ -45,4 +45,4 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& surrogate, const
 // A frame [C, *spatial] as a Field (x slowest, channel fastest) with the given channel names.
 Field to_field(const torch::Tensor& frame, const std::vector<std::string>& channels);
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

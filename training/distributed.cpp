@@ -1,4 +1,4 @@
-#include "online_training/distributed.hpp"
+#include "training/distributed.hpp"
 
 #include <torch/torch.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 namespace {
 
@@ -93,4 +93,4 @@ double max_parameter_divergence(torch::nn::Module& module, MPI_Comm comm) {
   return global;
 }
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

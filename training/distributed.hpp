@@ -7,7 +7,7 @@
 
 #include <vector>
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 // Copy rank `root`'s parameters and buffers to every rank of `comm` (one broadcast).
 void broadcast_parameters(torch::nn::Module& module, MPI_Comm comm, int root = 0);
@@ -30,4 +30,4 @@ class GradientAllreduce {
 // the same value on every rank). A cheap check that replicas have not drifted apart.
 double max_parameter_divergence(torch::nn::Module& module, MPI_Comm comm);
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

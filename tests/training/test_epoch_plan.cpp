@@ -4,10 +4,10 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "online_training/epoch_plan.hpp"
+#include "training/epoch_plan.hpp"
 
-using pdestream::online_training::EpochPlan;
-using pdestream::online_training::shard_range;
+using pdestream::training::EpochPlan;
+using pdestream::training::shard_range;
 
 TEST(EpochPlan, EachEpochIsAPermutationAndEpochsDiffer) {
   EpochPlan plan(103, 10, 7);

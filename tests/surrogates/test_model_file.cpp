@@ -6,13 +6,13 @@
 #include <fstream>
 
 #include "core/error.hpp"
-#include "online_training/model_file.hpp"
+#include "surrogates/model_file.hpp"
 #include "tests/test_util.hpp"
 
 using pdestream::testing::error_of;
 
 using namespace pdestream;
-using namespace pdestream::online_training;
+using namespace pdestream::surrogates;
 
 namespace {
 
@@ -87,7 +87,7 @@ TEST(ModelFile, NumpyReadsNamesShapesAndValues) {
     expect << "\n";
   }
   expect.close();
-  const std::string cmd = "/usr/bin/python3 " + pdestream::testing::source_path("tests/online_training/check_model_file.py") +
+  const std::string cmd = "/usr/bin/python3 " + pdestream::testing::source_path("tests/surrogates/check_model_file.py") +
                           " " + dir + "/net.safetensors " + dir + "/expected.txt";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }

@@ -11,9 +11,9 @@
 #include <optional>
 #include <vector>
 
-#include "online_training/epoch_plan.hpp"
+#include "training/epoch_plan.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 struct Batch {
   torch::Tensor x;           // this rank's inputs  [b, ...] (b may be 0)
@@ -68,4 +68,4 @@ class TensorDataSource : public IndexedDataSource {
   torch::Tensor x_, y_;
 };
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

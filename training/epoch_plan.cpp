@@ -1,4 +1,4 @@
-#include "online_training/epoch_plan.hpp"
+#include "training/epoch_plan.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 namespace {
 
@@ -72,4 +72,4 @@ std::vector<std::int64_t> EpochPlan::shard(std::int64_t epoch, std::int64_t b, i
   return {all.begin() + lo, all.begin() + hi};
 }
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

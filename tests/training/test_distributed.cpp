@@ -4,11 +4,11 @@
 #include <torch/torch.h>
 
 #include "core/runtime.hpp"
-#include "online_training/distributed.hpp"
-#include "online_training/epoch_plan.hpp"
+#include "training/distributed.hpp"
+#include "training/epoch_plan.hpp"
 
 using namespace pdestream;
-using namespace pdestream::online_training;
+using namespace pdestream::training;
 
 namespace {
 

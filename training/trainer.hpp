@@ -23,16 +23,16 @@
 #include <string>
 
 #include "core/config.hpp"
-#include "online_training/data_source.hpp"
-#include "online_training/distributed.hpp"
 #include "surrogates/normalizer.hpp"
 #include "surrogates/surrogate.hpp"
+#include "training/data_source.hpp"
+#include "training/distributed.hpp"
 
 namespace torch::optim {
 class Optimizer;
 }
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 struct TrainerOptions {
   std::int64_t epochs = 10;
@@ -40,10 +40,15 @@ struct TrainerOptions {
   double lr = 1e-3;
   std::string optimizer = "adam";    // adam | adamw
   double weight_decay = 0.0;
+  // Schedules count in optimiser steps. Their horizon is max_steps, else epochs x the
+  // epoch length when the data source knows it, else what the caller estimated
+  // (Trainer::set_horizon; an online job estimates it from its sample budget).
   std::string schedule = "none";     // none | step | cosine
-  std::int64_t step_epochs = 100;    // step schedule: multiply lr by gamma every step_epochs
+  std::int64_t step_every = 0;       // step schedule: multiply lr by gamma every step_every steps
+  std::int64_t step_epochs = 100;    //   (0: every step_epochs epochs, where the epoch length is known)
   double gamma = 0.5;
   double min_lr = 0.0;               // cosine floor
+  std::int64_t warmup_steps = 0;     // linear warm-up from lr / warmup_steps to lr
   std::string loss = "rel_l2";       // rel_l2 | mse
   double clip_grad_norm = 0.0;       // 0: off
   double ema_decay = 0.0;            // 0: off; else validation and the saved model use EMA weights
@@ -94,6 +99,12 @@ class Trainer {
 
   // A resumed job may train for more epochs than it was started with.
   void set_epochs(std::int64_t epochs) { options_.epochs = epochs; }
+  // The schedule's horizon in steps when neither max_steps nor the epoch length gives one.
+  void set_horizon(std::int64_t steps) { horizon_ = steps; }
+  // The learning rate of step `step` (0-based) under the options' schedule and warm-up;
+  // `steps_per_epoch` <= 0 when unknown. Throws a one-line error when the schedule needs a
+  // horizon or an epoch length that nothing gives.
+  double scheduled_lr(std::int64_t step, std::int64_t steps_per_epoch) const;
   std::int64_t step() const { return step_; }
   std::int64_t epoch() const { return epoch_; }
   double last_loss() const { return last_loss_; }
@@ -127,6 +138,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   GradientAllreduce allreduce_;
   std::int64_t step_ = 0, epoch_ = 0, batch_in_epoch_ = 0;
+  std::int64_t horizon_ = 0;
   double last_loss_ = 0, last_validation_ = -1;
   std::ofstream metrics_;
   std::chrono::steady_clock::time_point start_;
@@ -145,4 +157,4 @@ std::int64_t truncate_jsonl_after(const std::string& path, std::int64_t step);
 // Intra-op threads so that ranks on one node do not oversubscribe its cores.
 int default_threads(MPI_Comm comm);
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "io/hdf5_dataset.hpp"
-#include "online_training/data_source.hpp"
 #include "surrogates/normalizer.hpp"
 #include "surrogates/tasks.hpp"
+#include "training/data_source.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 class TrajectoryStore {
  public:
@@ -66,4 +66,4 @@ class DatasetSource : public IndexedDataSource {
 void fit_normalizers(const DatasetSource& source, surrogates::UnitGaussianNormalizerImpl& input,
                      surrogates::UnitGaussianNormalizerImpl& target, std::int64_t max_examples = 4096);
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

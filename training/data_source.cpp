@@ -1,10 +1,10 @@
-#include "online_training/data_source.hpp"
+#include "training/data_source.hpp"
 
 #include <torch/torch.h>
 
 #include "core/error.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 IndexedDataSource::IndexedDataSource(std::int64_t num_examples, std::int64_t global_batch, std::uint64_t seed,
                                      int rank, int size, bool shuffle)
@@ -38,4 +38,4 @@ std::pair<torch::Tensor, torch::Tensor> TensorDataSource::load(const std::vector
   return {x_.index_select(0, idx), y_.index_select(0, idx)};
 }
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

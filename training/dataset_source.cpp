@@ -1,10 +1,10 @@
-#include "online_training/dataset_source.hpp"
+#include "training/dataset_source.hpp"
 
 #include <torch/torch.h>
 
 #include "core/error.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 TrajectoryStore::TrajectoryStore(const std::string& path, std::size_t cache_bytes)
     : reader_(path), cache_bytes_(cache_bytes) {
@@ -111,4 +111,4 @@ void fit_normalizers(const DatasetSource& source, surrogates::UnitGaussianNormal
   flush();
 }
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

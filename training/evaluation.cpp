@@ -1,18 +1,18 @@
-#include "online_training/evaluation.hpp"
+#include "training/evaluation.hpp"
 
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
-#include "online_training/model_file.hpp"
-#include "online_training/trainer.hpp"
+#include "surrogates/model_file.hpp"
 #include "surrogates/registry.hpp"
+#include "training/trainer.hpp"
 
-namespace pdestream::online_training {
+namespace pdestream::training {
 
 LoadedSurrogate LoadedSurrogate::from_file(const std::string& path) {
-  auto file = read_safetensors_tensors(path);
+  auto file = surrogates::read_safetensors_tensors(path);
   for (const char* key : {"model", "task"})
     PDS_CHECK(file.metadata.count(key), path << ": no '" << key << "' in the metadata (expected a model.safetensors "
                                                                     "written by pdestream train)");
@@ -27,13 +27,13 @@ LoadedSurrogate LoadedSurrogate::from_file(const std::string& path) {
   }
   s.model = surrogates::make_model_from_json(model_json, path + " metadata");
   s.task = surrogates::make_task_from_json(task_json, s.model->layout(), path + " metadata");
-  load_safetensors(path, *s.model);
+  surrogates::load_safetensors(path, *s.model);
   if (file.metadata.count("input_normalizer")) {
     auto make = [&](const std::string& prefix) {
       auto opts = nlohmann::json::parse(file.metadata.at(prefix));
       surrogates::UnitGaussianNormalizer n(opts.at("channels").get<std::int64_t>(), opts.at("eps").get<double>());
       torch::NoGradGuard no_grad;
-      for (auto& [name, t] : named_state(*n)) {
+      for (auto& [name, t] : surrogates::named_state(*n)) {
         auto it = file.extra.find(prefix + "." + name);
         PDS_CHECK(it != file.extra.end(), path << ": missing tensor '" << prefix << "." << name << "'");
         PDS_CHECK(it->second.sizes() == t.sizes(), path << ": tensor '" << prefix << "." << name << "' has the wrong shape");
@@ -114,4 +114,4 @@ Field to_field(const torch::Tensor& frame, const std::vector<std::string>& chann
   return f;
 }
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::training

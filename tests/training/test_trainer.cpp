@@ -4,16 +4,17 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "core/error.hpp"
 #include "core/runtime.hpp"
-#include "online_training/model_file.hpp"
-#include "online_training/trainer.hpp"
 #include "surrogates/mlp.hpp"
+#include "surrogates/model_file.hpp"
 #include "tests/test_util.hpp"
+#include "training/trainer.hpp"
 
 using namespace pdestream;
-using namespace pdestream::online_training;
+using namespace pdestream::training;
 
 namespace {
 
@@ -125,8 +126,8 @@ TEST(Trainer, ResumeContinuesBitForBit) {
   // EMA weights too (they are what save_model writes).
   straight.save_model(straight_dir + "/model.safetensors", {});
   second.save_model(resumed_dir + "/model.safetensors", {});
-  auto fa = read_safetensors_tensors(straight_dir + "/model.safetensors");
-  auto fc = read_safetensors_tensors(resumed_dir + "/model.safetensors");
+  auto fa = surrogates::read_safetensors_tensors(straight_dir + "/model.safetensors");
+  auto fc = surrogates::read_safetensors_tensors(resumed_dir + "/model.safetensors");
   for (const auto& [name, t] : fa.extra) EXPECT_TRUE(torch::equal(t, fc.extra.at(name))) << name;
 }
 
@@ -152,11 +153,11 @@ TEST(Trainer, OverfitsASmallSetAndTheSavedModelPredictsTheSame) {
   trainer.save_model(dir + "/model.safetensors", {{"task", "toy"}});
 
   auto reloaded = small_mlp(123);
-  auto file = load_safetensors(dir + "/model.safetensors", *reloaded);
+  auto file = surrogates::load_safetensors(dir + "/model.safetensors", *reloaded);
   EXPECT_EQ(file.metadata.at("task"), "toy");
   surrogates::UnitGaussianNormalizer in2(3), out2(4);
-  for (auto& [name, t] : named_state(*in2)) t.detach().copy_(file.extra.at("input_normalizer." + name));
-  for (auto& [name, t] : named_state(*out2)) t.detach().copy_(file.extra.at("target_normalizer." + name));
+  for (auto& [name, t] : surrogates::named_state(*in2)) t.detach().copy_(file.extra.at("input_normalizer." + name));
+  for (auto& [name, t] : surrogates::named_state(*out2)) t.detach().copy_(file.extra.at("target_normalizer." + name));
   reloaded->eval();
   torch::NoGradGuard no_grad;
   auto again = out2->decode(reloaded->forward(in2->encode(x)));
@@ -190,4 +191,45 @@ TEST(Trainer, NonFiniteLossAndBadOptionsAreClearErrors) {
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("t.toml: [training] learning_rate: unknown key"), std::string::npos);
   }
+}
+
+TEST(Trainer, SchedulesCountInStepsWithWarmupAndNeedAHorizon) {
+  auto expect_error = [](const std::function<void()>& f, const std::string& what) {
+    try {
+      f();
+      FAIL() << "expected an error with: " << what;
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find(what), std::string::npos) << e.message();
+    }
+  };
+  auto o = options(3);
+  o.lr = 1e-3;
+  o.schedule = "cosine";
+  o.min_lr = 1e-5;
+  o.warmup_steps = 4;
+  Trainer trainer(small_mlp(1), o, MPI_COMM_WORLD, "");
+  // Warm-up ramps linearly: lr/4, 2 lr/4, ... reaching lr at the last warm-up step.
+  for (int s = 0; s < 4; ++s) EXPECT_DOUBLE_EQ(trainer.scheduled_lr(s, 10), 1e-3 * (s + 1) / 4);
+  // Cosine over epochs x epoch length = 30 steps, after the warm-up: lr, the middle, min_lr.
+  EXPECT_DOUBLE_EQ(trainer.scheduled_lr(4, 10), 1e-3);
+  EXPECT_NEAR(trainer.scheduled_lr(4 + 13, 10), 0.5 * (1e-3 + 1e-5), 1e-15);
+  EXPECT_DOUBLE_EQ(trainer.scheduled_lr(30, 10), 1e-5);
+  EXPECT_DOUBLE_EQ(trainer.scheduled_lr(100, 10), 1e-5);
+  // A stream (unknown epoch length) has no horizon until one is given.
+  expect_error([&] { trainer.scheduled_lr(5, -1); }, "schedule = \"cosine\" needs a horizon");
+  trainer.set_horizon(24);
+  EXPECT_NEAR(trainer.scheduled_lr(4 + 10, -1), 0.5 * (1e-3 + 1e-5), 1e-15);
+
+  auto st = options(3);
+  st.schedule = "step";
+  st.gamma = 0.5;
+  st.step_epochs = 2;
+  Trainer stepped(small_mlp(1), st, MPI_COMM_WORLD, "");
+  EXPECT_DOUBLE_EQ(stepped.scheduled_lr(19, 10), 3e-3);  // epochs 0-1
+  EXPECT_DOUBLE_EQ(stepped.scheduled_lr(20, 10), 1.5e-3);
+  expect_error([&] { stepped.scheduled_lr(0, -1); }, "set training.step_every");
+  st.step_every = 7;
+  Trainer every(small_mlp(1), st, MPI_COMM_WORLD, "");
+  EXPECT_DOUBLE_EQ(every.scheduled_lr(6, -1), 3e-3);
+  EXPECT_DOUBLE_EQ(every.scheduled_lr(14, -1), 0.75e-3);
 }

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace pdestream::online_training {
+namespace pdestream::surrogates {
 
 // Named float32 tensors of a module: parameters then buffers, in registration order.
 std::vector<std::pair<std::string, torch::Tensor>> named_state(const torch::nn::Module& module);
@@ -33,4 +33,4 @@ LoadedFile load_safetensors(const std::string& path, torch::nn::Module& module);
 // Tensors and metadata of a file without a module (e.g. to read metadata first).
 LoadedFile read_safetensors_tensors(const std::string& path);
 
-}  // namespace pdestream::online_training
+}  // namespace pdestream::surrogates

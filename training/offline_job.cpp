@@ -1,0 +1,125 @@
+#include "training/offline_job.hpp"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+#include "surrogates/registry.hpp"
+
+namespace pdestream::training {
+
+DataOptions DataOptions::from_section(SectionReader& s, bool path_required) {
+  DataOptions o;
+  o.path = path_required ? s.get_string("path") : s.get_string("path", "");
+  o.validation_path = s.get_string("validation_path", "");
+  o.validation_fraction = s.get_double("validation_fraction", o.validation_fraction, 0.0, 0.9);
+  o.cache_mb = s.get_int("cache_mb", o.cache_mb, 1);
+  return o;
+}
+
+DataSplit split_dataset(const DataOptions& data) {
+  DataSplit split;
+  split.train = std::make_shared<TrajectoryStore>(data.path, std::size_t(data.cache_mb) << 20);
+  const std::int64_t n = split.train->size();
+  if (!data.validation_path.empty()) {
+    split.validation = std::make_shared<TrajectoryStore>(data.validation_path, std::size_t(data.cache_mb) << 20);
+    for (std::int64_t i = 0; i < n; ++i) split.train_ids.push_back(i);
+    for (std::int64_t i = 0; i < split.validation->size(); ++i) split.validation_ids.push_back(i);
+    return split;
+  }
+  // The last trajectories, not a random subset: a dataset generated with more samples
+  // keeps its first ones in training.
+  const auto held = static_cast<std::int64_t>(std::ceil(data.validation_fraction * static_cast<double>(n)));
+  PDS_CHECK(n - held >= 1, data.path << ": " << n << " samples leave none for training after holding out " << held
+                                     << " for validation ([data] validation_fraction = " << data.validation_fraction
+                                     << ")");
+  for (std::int64_t i = 0; i < n - held; ++i) split.train_ids.push_back(i);
+  for (std::int64_t i = n - held; i < n; ++i) split.validation_ids.push_back(i);
+  if (held > 0) split.validation = split.train;
+  return split;
+}
+
+HeldOut held_out_of_run(const std::string& run_dir, const Config& config) {
+  HeldOut h;
+  SectionReader o(config, "online");
+  if (o.get_bool("enabled", false)) {
+    std::string path = o.get_string("validation_path", "");
+    if (path.empty()) path = run_dir + "/validation.h5";
+    h.store = std::make_shared<TrajectoryStore>(path);
+    for (std::int64_t i = 0; i < h.store->size(); ++i) h.ids.push_back(i);
+    return h;
+  }
+  SectionReader d(config, "data");
+  const auto split = split_dataset(DataOptions::from_section(d));
+  PDS_CHECK(split.validation, "run " << run_dir << " held no trajectories out ([data] validation_fraction = 0 and "
+                                                   "no validation_path): name the data to evaluate with --data FILE");
+  h.store = split.validation;
+  h.ids = split.validation_ids;
+  return h;
+}
+
+nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
+  const int rank = comm_rank(comm), size = comm_size(comm);
+  DataSplit split;
+  std::shared_ptr<surrogates::Task> task;
+  std::shared_ptr<surrogates::Surrogate> model;
+  surrogates::ModelShape shape;
+  collective_try(comm, [&] {
+    split = split_dataset(spec.data);
+    SectionReader m(spec.config, "model");
+    const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
+    SectionReader ts(spec.config, "task");
+    task = surrogates::make_task(ts, surrogates::model_layout(name));
+    shape = task->model_shape(split.train->shape());
+    model = surrogates::make_model(m, shape);
+  });
+  if (spec.dry_run) {
+    std::ostringstream os;
+    os << surrogates::model_summary(*model, shape) << "\n"
+       << "task: " << task->options_json().dump() << "\n"
+       << "data: " << spec.data.path << " (" << split.train_ids.size() << " training, " << split.validation_ids.size()
+       << " validation trajectories)";
+    print0(comm, os.str());
+    return nlohmann::json::object();
+  }
+
+  if (rank == 0) std::filesystem::create_directories(spec.run_dir);
+  MPI_Barrier(comm);
+  if (rank == 0 && !spec.resume) spec.config.write(spec.run_dir + "/config.toml");
+  const auto& o = spec.training;
+  DatasetSource train(split.train, task, split.train_ids, o.batch_size, o.seed, rank, size);
+  std::unique_ptr<DatasetSource> validation;
+  if (split.validation)
+    validation = std::make_unique<DatasetSource>(split.validation, task, split.validation_ids, o.batch_size, 0, rank,
+                                                 size, false);
+  const auto tshape = split.train->shape();
+  surrogates::UnitGaussianNormalizer input(task->input_channels(tshape)), target(task->target_channels(tshape));
+  fit_normalizers(train, *input, *target);
+
+  Trainer trainer(model, o, comm, spec.run_dir);
+  trainer.set_normalizers(input, target);
+  if (spec.resume) {
+    bool resumed = false;
+    collective_try(comm, [&] { resumed = trainer.resume_if_possible(); });
+    PDS_CHECK(resumed, "--resume " << spec.run_dir << ": no checkpoint.pt to resume from");
+    print0(comm, "[train] resumed " + spec.run_dir + " at step " + std::to_string(trainer.step()));
+  }
+  {
+    std::ostringstream os;
+    os << "[train] " << model->kind() << " (" << model->num_parameters() << " parameters) on "
+       << train.examples_per_epoch() << " examples from " << split.train_ids.size() << " trajectories; " << size
+       << " trainer rank(s); run dir " << spec.run_dir;
+    print0(comm, os.str());
+  }
+  collective_try(comm, [&] { trainer.fit(train, validation.get()); });
+  trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", task->options_json().dump()},
+                                                           {"data", spec.data.path},
+                                                           {"config", spec.config.to_toml()}});
+  return {{"steps", trainer.step()}, {"loss", trainer.last_loss()}, {"validation_rel_l2", trainer.last_validation()}};
+}
+
+}  // namespace pdestream::training
