@@ -20,6 +20,7 @@
 #include "core/error.hpp"
 #include "io/hdf5_dataset.hpp"
 #include "solvers/solver.hpp"
+#include "training/dataset_layout.hpp"
 
 namespace pdestream::apps {
 
@@ -91,14 +92,7 @@ void run_generate(const GenerateArgs& args, MPI_Comm world) {
     auto parent = std::filesystem::path(args.out).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
   }
-  io::DatasetLayout layout;
-  layout.grid = solver->grid();
-  layout.channels = solver->channels();
-  layout.num_samples = sampling.samples;
-  layout.times = solver->output_times();
-  layout.param_names = solver->parameter_names();
-  layout.solver = solver->name();
-  layout.config_toml = config.to_toml();
+  const auto layout = training::dataset_layout(*solver, config, sampling.samples, solver->output_times());
   std::unique_ptr<io::DatasetWriter> writer;
   collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(partial, layout, world); });
 

@@ -23,6 +23,7 @@
 #include "io/paraview.hpp"
 #include "solvers/heat2d.hpp"
 #include "solvers/solver.hpp"
+#include "training/dataset_layout.hpp"
 
 namespace pdestream::apps {
 
@@ -72,15 +73,8 @@ void run_simulate(const SimulateArgs& args, MPI_Comm world) {
     if (!paraview_dir.empty())
       paraview = std::make_unique<io::ParaViewWriter>(paraview_dir, solver->name(), solver->grid(), world);
     if (!args.hdf5.empty()) {
-      io::DatasetLayout layout;
-      layout.grid = solver->grid();
-      layout.channels = solver->channels();
-      layout.num_samples = 1;
-      layout.times = solver->output_times();
-      layout.param_names = solver->parameter_names();
-      layout.solver = solver->name();
-      layout.config_toml = config.to_toml();
-      hdf5 = std::make_unique<io::DatasetWriter>(args.hdf5, layout, world);
+      hdf5 = std::make_unique<io::DatasetWriter>(
+          args.hdf5, training::dataset_layout(*solver, config, 1, solver->output_times()), world);
     }
   });
 

@@ -16,7 +16,9 @@
 #include "online_training/server.hpp"
 #include "online_training/stream_source.hpp"
 #include "solvers/solver.hpp"
+#include "surrogates/field_tensor.hpp"
 #include "surrogates/registry.hpp"
+#include "training/dataset_layout.hpp"
 #include "training/dataset_source.hpp"
 
 namespace pdestream::online_training {
@@ -154,34 +156,326 @@ std::string eta_text(double elapsed, double done, double total) {
 // compare the trained model with them (and Python can read them).
 void write_validation(const std::string& path, const std::vector<surrogates::Trajectory>& trajs,
                       const solvers::Solver& solver, const Config& config) {
-  io::DatasetLayout layout;
-  layout.grid = solver.grid();
-  layout.channels = solver.channels();
-  layout.num_samples = static_cast<int>(trajs.size());
-  layout.times = trajs.front().times;
-  layout.param_names = solver.parameter_names();
-  layout.solver = solver.name();
-  layout.config_toml = config.to_toml();
+  auto layout = training::dataset_layout(solver, config, static_cast<int>(trajs.size()), trajs.front().times);
   io::DatasetWriter writer(path + ".partial", layout, MPI_COMM_SELF);
-  Box box;
-  for (int a = 0; a < layout.grid.dim; ++a) box.hi[a] = layout.grid.shape[a];
   std::vector<std::vector<double>> params;
   for (std::size_t n = 0; n < trajs.size(); ++n) {
     const auto& t = trajs[n];
     params.push_back(t.params);
     for (std::int64_t k = 0; k < t.frames.size(0); ++k) {
-      Field f(layout.channels, box);
-      // [C, X(, Y, Z)] -> [X][Y][Z][C] (core Field layout)
-      auto frame = t.frames[k].to(torch::kFloat64).reshape({f.num_channels(), box.extent(0), box.extent(1), box.extent(2)})
-                       .permute({1, 2, 3, 0})
-                       .contiguous();
-      std::memcpy(f.data().data(), frame.data_ptr<double>(), f.size() * sizeof(double));
+      const Field f = surrogates::to_field(t.frames[k], layout.channels);
       writer.write_frame(static_cast<int>(n), static_cast<int>(k), &f);
     }
   }
   writer.write_params(params);
   writer.close();
   fs::rename(path + ".partial", path);
+}
+
+// Every rank reads the whole config, so a mistake is one error on every rank.
+struct JobSetup {
+  std::unique_ptr<solvers::Solver> solver;
+  std::shared_ptr<surrogates::Task> task;
+  std::shared_ptr<surrogates::Surrogate> model;
+  surrogates::TrajectoryShape tshape;
+};
+
+JobSetup set_up_models(const OnlineJobSpec& spec, const Roles& roles, MPI_Comm world, MPI_Comm local) {
+  JobSetup job;
+  collective_try(world, [&] {
+    // Trainer ranks need the solver's grid and parameters only: a copy on their own.
+    job.solver = solvers::make_solver("", spec.config, roles.trainer() ? MPI_COMM_SELF : local);
+    const auto known = job.solver->parameter_names();
+    for (const auto& name : spec.space.names())
+      PDS_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
+                spec.config.source() << ": [parameters] " << name << ": solver " << job.solver->name()
+                                     << " has no such parameter");
+    PDS_CHECK(spec.space.size() > 0, spec.config.source() << ": [parameters] is empty; online training needs at "
+                                                             "least one sampled parameter (name = [low, high])");
+    PDS_CHECK(spec.samples > 0, "online training needs a sample budget: [simulation] samples >= 1");
+    SectionReader m(spec.config, "model");
+    const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
+    SectionReader ts(spec.config, "task");
+    job.task = surrogates::make_task(ts, surrogates::model_layout(name));
+    auto& t = job.tshape;
+    t.num_params = static_cast<std::int64_t>(known.size());
+    t.num_times = job.solver->num_outputs() + 1;
+    t.channels = static_cast<std::int64_t>(job.solver->channels().size());
+    for (int a = 0; a < job.solver->grid().dim; ++a) t.spatial.push_back(job.solver->grid().shape[a]);
+    PDS_CHECK(job.task->num_examples(t) > 0, "task " << job.task->kind() << " makes no examples from "
+                                                     << t.num_times << " output times");
+    job.model = surrogates::make_model(m, job.task->model_shape(t));
+  });
+  return job;
+}
+
+// What a trainer rank's steps below share.
+struct TrainerRank {
+  const OnlineJobSpec& spec;
+  const OnlineOptions& opt;
+  const Roles& roles;
+  MPI_Comm local;
+  int rank, size;
+  JobSetup& job;
+  SampleBuffer& buffer;
+  Coordinator* coordinator;  // rank 0 only
+  Server& server;
+  training::Trainer& trainer;
+};
+
+// A stream has no epoch length: a schedule runs over the steps the sample budget should
+// take (each example drawn once, pseudo_epochs times for firo).
+void set_schedule_horizon(TrainerRank& t) {
+  const auto& o = t.trainer.options();
+  if (o.schedule == "none" || o.max_steps > 0) return;
+  const auto per_sim = t.job.task->num_examples(t.job.tshape);
+  const auto passes = t.opt.buffer.kind == "firo" ? t.opt.buffer.pseudo_epochs : 1;
+  const auto estimate = (t.spec.samples * per_sim * passes + o.batch_size - 1) / o.batch_size;
+  t.trainer.set_horizon(estimate);
+  std::ostringstream os;
+  os << "[online] learning-rate schedule \"" << o.schedule << "\" over " << estimate
+     << " steps, estimated from the budget: " << t.spec.samples << " simulations x " << per_sim << " examples"
+     << (passes > 1 ? " x " + std::to_string(passes) + " draws" : std::string()) << " / batch " << o.batch_size
+     << " (training.max_steps sets it exactly)";
+  print0(t.local, os.str());
+}
+
+// --resume: the model from checkpoint.pt, the accounts from online_state_<step>.json, each
+// rank's buffer from buffer_<rank>_<step>.pt; the ledgers and metrics rewound to the step.
+// Killed before the first checkpoint, the job starts over. Returns whether it resumed.
+bool resume_job(TrainerRank& t, bool validation_from_run) {
+  bool resumed = false;
+  collective_try(t.local, [&] {
+    resumed = t.trainer.resume_if_possible();
+    if (!resumed) {
+      t.trainer.rewind_metrics(0);
+      training::truncate_jsonl_after(draws_path(t.spec.run_dir, t.rank), 0);
+      return;
+    }
+    const auto step = t.trainer.step();
+    training::truncate_jsonl_after(draws_path(t.spec.run_dir, t.rank), step);
+    if (t.rank == 0) {
+      const auto path = state_path(t.spec.run_dir, step);
+      PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (checkpoint.pt is at step " << step << ")");
+      std::ifstream in(path);
+      const auto j = nlohmann::json::parse(in);
+      const auto state = CoordinatorState::from_json(j.at("coordinator"));
+      PDS_CHECK(j.at("step").get<std::int64_t>() == step,
+                "--resume: " << path << " holds step " << j.at("step") << ", expected " << step);
+      t.coordinator->restore(state);
+      t.server.restore_done(state.done);
+    }
+    auto samples = load_samples(buffer_path(t.spec.run_dir, t.rank, step));
+    const auto fit = std::min<std::size_t>(samples.size(), static_cast<std::size_t>(t.buffer.options().capacity));
+    t.server.restore_pending({samples.begin() + static_cast<std::ptrdiff_t>(fit), samples.end()});
+    samples.resize(fit);
+    t.buffer.restore(std::move(samples));
+  });
+  if (resumed) {
+    // A job that ended with its stream continues with a new pass: the samples beyond the
+    // old budget (a larger [simulation] samples) are new simulations.
+    t.trainer.set_epochs(t.trainer.epoch() + 1);
+    print0(t.local, "[train] resumed " + t.spec.run_dir + " at step " + std::to_string(t.trainer.step()));
+  } else {
+    print0(t.local, "[train] --resume " + t.spec.run_dir + ": no checkpoint yet, the job starts over" +
+                        (validation_from_run ? " (validation set from validation.h5)" : ""));
+  }
+  return resumed;
+}
+
+// The held-out trajectories on every trainer rank: from a file, or from the validation
+// simulations (then written to <run>/validation.h5).
+std::vector<surrogates::Trajectory> validation_set(TrainerRank& t) {
+  std::vector<surrogates::Trajectory> trajs;
+  const auto& path = t.opt.validation_path;
+  collective_try(t.local, [&] {
+    if (t.rank != 0) return;
+    if (!path.empty()) {
+      training::TrajectoryStore store(path);
+      PDS_CHECK(store.shape().spatial == t.job.tshape.spatial && store.shape().channels == t.job.tshape.channels,
+                path << ": its fields do not match the solver's grid and channels");
+      for (std::int64_t i = 0; i < store.size(); ++i) trajs.push_back(store.get(i));
+    } else {
+      trajs = t.server.take_validation([&] { return t.coordinator->validation_expected(); });
+    }
+  });
+  auto shape = t.job.tshape;
+  if (!path.empty()) {
+    // The file's trajectories may have another length than the solver's.
+    std::int64_t nt = t.rank == 0 ? trajs.front().frames.size(0) : 0;
+    MPI_Bcast(&nt, 1, MPI_INT64_T, 0, t.local);
+    shape.num_times = nt;
+  }
+  broadcast_trajectories(trajs, shape, t.local);
+  if (t.rank == 0 && path.empty())
+    write_validation(t.spec.run_dir + "/validation.h5", trajs, *t.job.solver, t.spec.config);
+  return trajs;
+}
+
+// Past sim_timeout with nothing moving, the stream ends (budget used up) or fails.
+void set_watchdog(TrainerRank& t, StreamSource& stream) {
+  StreamSource::Watchdog watchdog;
+  watchdog.idle = [&t] { return t.server.idle_seconds(); };
+  watchdog.limit = t.opt.sim_timeout;
+  watchdog.complete = [&t] { return t.coordinator && t.coordinator->work_complete(); };
+  watchdog.describe = [&t] {
+    if (!t.coordinator) return std::string();
+    const auto c = t.coordinator->counters();
+    std::ostringstream os;
+    os << c["sims_done"] << " of " << t.spec.samples << " simulations done, " << c["sims_running"] << " running, "
+       << c["sims_queued"] << " queued";
+    return os.str();
+  };
+  stream.set_watchdog(watchdog);
+}
+
+// Metrics: the trainer's line plus the stream's, summed over trainer ranks; a progress line
+// every 5 s on rank 0.
+void set_metrics_hook(TrainerRank& t, StreamSource& stream, Clock::time_point start) {
+  auto last_print = std::make_shared<double>(0.0);
+  t.trainer.set_metrics_hook([&t, &stream, start, last_print](std::map<std::string, double>& f) {
+    auto v = local_counters(t.server, t.buffer, stream);
+    std::vector<double> g(v.size());
+    MPI_Allreduce(v.data(), g.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, t.local);
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    f["examples_received"] = g[EXAMPLES];
+    f["steps_received"] = g[STEPS];
+    f["received_per_s"] = g[STEPS] / std::max(s, 1e-9);
+    f["mb_per_s"] = g[BYTES] / 1e6 / std::max(s, 1e-9);
+    f["buffer_size"] = g[BUF_SIZE];
+    f["buffer_occupancy"] = g[BUF_SIZE] / std::max(1.0, g[BUF_CAP]);
+    f["trainer_wait_s"] = g[WAIT_S] / t.size;
+    f["sim_credit_wait_s"] = g[CREDIT_WAIT];
+    for (int k = 0; k < 8; ++k) f["seen_" + std::to_string(k)] = g[HIST0 + k];
+    if (!t.coordinator) return;
+    const auto c = t.coordinator->counters();
+    f["sims_done"] = c["sims_done"].get<double>();
+    f["sims_running"] = c["sims_running"].get<double>();
+    f["sims_failed"] = c["sims_failed"].get<double>();
+    if (s - *last_print < 5.0) return;
+    *last_print = s;
+    std::ostringstream os;
+    os.precision(4);
+    os << "[online] sims " << c["sims_done"] << "/" << t.spec.samples << " done, " << c["sims_running"]
+       << " running, " << c["sims_failed"] << " failed | examples " << g[EXAMPLES] << " | step " << t.trainer.step()
+       << " loss " << t.trainer.last_loss() << " | buffer " << g[BUF_SIZE] << " | ETA "
+       << eta_text(s, c["sims_done"].get<double>(), double(t.spec.samples));
+    std::printf("%s\n", os.str().c_str());
+    std::fflush(stdout);
+  });
+}
+
+// After every step: the draw ledger (flushed, so at a checkpoint it holds every step up to
+// it) and the injected trainer faults.
+void set_step_hook(TrainerRank& t, StreamSource& stream, std::ofstream& draws) {
+  t.trainer.set_step_hook([&t, &stream, &draws](std::int64_t step) {
+    if (!stream.last_drawn().empty()) {
+      nlohmann::json ids = nlohmann::json::array();
+      for (const auto& [sample, index] : stream.last_drawn()) ids.push_back({sample, index});
+      draws << nlohmann::json{{"step", step}, {"draws", ids}}.dump() << "\n" << std::flush;
+    }
+    if (t.rank != t.size - 1) return;
+    if (t.opt.trainer_fault("step", step))
+      kill_self("trainer rank " + std::to_string(t.rank) + " dies after step " + std::to_string(step));
+    if (t.opt.fault == "crash_trainer" && step == t.opt.fault_step) {
+      std::fprintf(stderr, "pdestream train: injected fault: trainer rank %d exits at step %lld\n", t.rank,
+                   static_cast<long long>(step));
+      std::fflush(stderr);
+      std::_Exit(3);
+    }
+  });
+}
+
+// The checkpoint's side files: each rank's buffer and the coordinator's accounts (with the
+// samples done on every rank), keyed by the step; files of older steps go once a newer
+// checkpoint.pt is certainly in place. `previous_step`: the step checkpoint.pt holds now.
+void set_checkpoint_hook(TrainerRank& t, std::int64_t previous_step) {
+  auto previous = std::make_shared<std::int64_t>(previous_step);
+  t.trainer.set_checkpoint_hook([&t, previous](std::int64_t step) {
+    const auto& dir = t.spec.run_dir;
+    auto snap = t.server.snapshot();
+    save_samples(buffer_path(dir, t.rank, step), snap.samples);
+    if (t.rank == t.size - 1 && t.opt.trainer_fault("checkpoint", step))
+      kill_self("trainer rank " + std::to_string(t.rank) + " dies in the step-" + std::to_string(step) +
+                " checkpoint, after its buffer file");
+    std::vector<std::int64_t> mine(snap.done.begin(), snap.done.end());
+    int n = static_cast<int>(mine.size());
+    std::vector<int> counts(static_cast<std::size_t>(t.size)), offsets(static_cast<std::size_t>(t.size));
+    MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, t.local);
+    int total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) offsets[r] = total, total += counts[r];
+    std::vector<std::int64_t> all(static_cast<std::size_t>(std::max(total, 1)));
+    MPI_Gatherv(mine.data(), n, MPI_INT64_T, all.data(), counts.data(), offsets.data(), MPI_INT64_T, 0, t.local);
+    if (t.rank == 0) {
+      auto state = snap.coordinator;
+      state.done.clear();
+      state.done.insert(all.begin(), all.begin() + total);
+      // A sample finalised after the coordinator's position was read is still covered.
+      if (!state.done.empty()) state.position = std::max<std::uint64_t>(state.position, *state.done.rbegin() + 1);
+      const nlohmann::json j = {{"step", step}, {"coordinator", state.to_json()}};
+      const auto path = state_path(dir, step);
+      std::ofstream(path + ".tmp") << j.dump(1);
+      fs::rename(path + ".tmp", path);
+    }
+    MPI_Barrier(t.local);
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const auto name = entry.path().filename().string();
+      const bool mine_file = name.rfind("buffer_" + std::to_string(t.rank) + "_", 0) == 0 ||
+                             (t.rank == 0 && name.rfind("online_state_", 0) == 0);
+      if (!mine_file) continue;
+      const auto us = name.rfind('_'), dot = name.find('.', us);
+      const auto s = std::stoll(name.substr(us + 1, dot - us - 1));
+      if (s != step && s != *previous) fs::remove(entry.path());
+    }
+    *previous = step;
+    if (t.rank == t.size - 1 && t.opt.trainer_fault("checkpoint_state", step))
+      kill_self("trainer rank " + std::to_string(t.rank) + " dies in the step-" + std::to_string(step) +
+                " checkpoint, after the accounts, before checkpoint.pt");
+  });
+}
+
+// online_summary.json (rank 0): the job's accounts and the stream's counters.
+nlohmann::json summarise(TrainerRank& t, StreamSource& stream, double validation_error,
+                         std::int64_t validation_examples, bool clean, Clock::time_point start) {
+  auto v = local_counters(t.server, t.buffer, stream);
+  std::vector<double> g(v.size());
+  MPI_Allreduce(v.data(), g.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, t.local);
+  if (t.rank != 0) return nlohmann::json::object();
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto c = t.coordinator->counters();
+  std::vector<double> hist(g.begin() + HIST0, g.begin() + HIST0 + 8);
+  nlohmann::json summary = {{"wall_s", wall},
+                            {"steps", t.trainer.step()},
+                            {"loss", t.trainer.last_loss()},
+                            {"validation_rel_l2", validation_error},
+                            {"validation_examples", validation_examples},
+                            {"sims_done", c["sims_done"]},
+                            {"sims_failed", c["sims_failed"]},
+                            {"failure_reasons", c["failure_reasons"]},
+                            {"failures", t.coordinator->failure_log()},
+                            {"budget", t.spec.samples},
+                            {"data_sent", g[DATA_SENT]},
+                            {"data_received", g[BLOCKS]},
+                            {"discarded_blocks", g[DISCARDED]},
+                            {"steps_received", g[STEPS]},
+                            {"examples_received", g[EXAMPLES]},
+                            {"examples_drawn", g[DRAWN]},
+                            {"mb_received", g[BYTES] / 1e6},
+                            {"received_per_s", g[STEPS] / wall},
+                            {"mb_per_s", g[BYTES] / 1e6 / wall},
+                            {"trainer_wait_s", g[WAIT_S] / t.size},
+                            {"trainer_idle_fraction", g[WAIT_S] / t.size / wall},
+                            {"sim_credit_wait_s", g[CREDIT_WAIT]},
+                            {"sim_solve_s", g[SOLVE_S]},
+                            {"seen_histogram", hist},
+                            {"buffer", t.opt.buffer.kind},
+                            {"trainer_ranks", t.size},
+                            {"simulation_groups", t.roles.groups()},
+                            {"ranks_per_sim", t.roles.ranks_per_sim},
+                            {"clean_shutdown", clean},
+                            {"done_samples", t.coordinator->state().done}};
+  std::ofstream(t.spec.run_dir + "/online_summary.json") << summary.dump(1) << "\n";
+  return summary;
 }
 
 }  // namespace
@@ -201,38 +495,9 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   CommGuard guard{{&online, &local}};
   // Collective over the whole job: the simulations share the nodes' cores with the trainers.
   const int node_threads = training::default_threads(world);
-
-  // Every rank reads the whole config, so a mistake is one error on every rank.
-  std::unique_ptr<solvers::Solver> solver;
-  std::shared_ptr<surrogates::Task> task;
-  std::shared_ptr<surrogates::Surrogate> model;
-  surrogates::TrajectoryShape tshape;
-  collective_try(world, [&] {
-    // Trainer ranks need the solver's grid and parameters only: a copy on their own.
-    solver = solvers::make_solver("", spec.config, roles.trainer() ? MPI_COMM_SELF : local);
-    const auto known = solver->parameter_names();
-    for (const auto& name : spec.space.names())
-      PDS_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
-                spec.config.source() << ": [parameters] " << name << ": solver " << solver->name()
-                                     << " has no such parameter");
-    PDS_CHECK(spec.space.size() > 0, spec.config.source() << ": [parameters] is empty; online training needs at "
-                                                             "least one sampled parameter (name = [low, high])");
-    PDS_CHECK(spec.samples > 0, "online training needs a sample budget: [simulation] samples >= 1");
-    SectionReader m(spec.config, "model");
-    const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
-    SectionReader ts(spec.config, "task");
-    task = surrogates::make_task(ts, surrogates::model_layout(name));
-    tshape.num_params = static_cast<std::int64_t>(known.size());
-    tshape.num_times = solver->num_outputs() + 1;
-    tshape.channels = static_cast<std::int64_t>(solver->channels().size());
-    for (int a = 0; a < solver->grid().dim; ++a) tshape.spatial.push_back(solver->grid().shape[a]);
-    PDS_CHECK(task->num_examples(tshape) > 0, "task " << task->kind() << " makes no examples from "
-                                                      << tshape.num_times << " output times");
-    model = surrogates::make_model(m, task->model_shape(tshape));
-  });
-
+  JobSetup job = set_up_models(spec, roles, world, local);
   if (!roles.trainer()) {
-    run_client(*solver, local, online, roles, spec.online);
+    run_client(*job.solver, local, online, roles, spec.online);
     return nlohmann::json::object();
   }
 
@@ -252,71 +517,23 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   std::unique_ptr<Coordinator> coordinator;
   if (rank == 0)
     coordinator = std::make_unique<Coordinator>(spec.space, spec.sampler_kind, spec.sampler_seed,
-                                                solver->parameter_names(), solver->default_parameters(),
+                                                job.solver->parameter_names(), job.solver->default_parameters(),
                                                 spec.samples, opt, roles, online);
-  Server server(online, roles, opt, solver->grid(), static_cast<int>(tshape.channels), task, *buffer,
+  Server server(online, roles, opt, job.solver->grid(), static_cast<int>(job.tshape.channels), job.task, *buffer,
                 coordinator.get());
 
   training::TrainerOptions trainer_options = spec.training;
   trainer_options.epochs = 1;  // one pass over the stream
   if (trainer_options.threads == 0) trainer_options.threads = node_threads;
-  training::Trainer trainer(model, trainer_options, local, spec.run_dir);
-  if (trainer_options.schedule != "none" && trainer_options.max_steps == 0) {
-    // A stream has no epoch length: the schedule runs over the steps the sample budget
-    // should take (each example drawn once, pseudo_epochs times for firo).
-    const auto per_sim = task->num_examples(tshape);
-    const auto passes = opt.buffer.kind == "firo" ? opt.buffer.pseudo_epochs : 1;
-    const auto draws = spec.samples * per_sim * passes;
-    const auto estimate = (draws + trainer_options.batch_size - 1) / trainer_options.batch_size;
-    trainer.set_horizon(estimate);
-    std::ostringstream os;
-    os << "[online] learning-rate schedule \"" << trainer_options.schedule << "\" over " << estimate
-       << " steps, estimated from the budget: " << spec.samples << " simulations x " << per_sim << " examples"
-       << (passes > 1 ? " x " + std::to_string(passes) + " draws" : std::string()) << " / batch "
-       << trainer_options.batch_size << " (training.max_steps sets it exactly)";
-    print0(local, os.str());
-  }
-  surrogates::UnitGaussianNormalizer input_norm(task->input_channels(tshape)),
-      target_norm(task->target_channels(tshape));
+  training::Trainer trainer(job.model, trainer_options, local, spec.run_dir);
+  TrainerRank t{spec, opt, roles, local, rank, size, job, *buffer, coordinator.get(), server, trainer};
+  set_schedule_horizon(t);
+  surrogates::UnitGaussianNormalizer input_norm(job.task->input_channels(job.tshape)),
+      target_norm(job.task->target_channels(job.tshape));
   trainer.set_normalizers(input_norm, target_norm);
   bool resumed = false;
   if (spec.resume) try {
-    collective_try(local, [&] {
-      resumed = trainer.resume_if_possible();
-      // Killed before the first checkpoint: nothing trained is kept, the job starts over.
-      if (!resumed) {
-        trainer.rewind_metrics(0);
-        training::truncate_jsonl_after(draws_path(spec.run_dir, rank), 0);
-        return;
-      }
-      const auto step = trainer.step();
-      training::truncate_jsonl_after(draws_path(spec.run_dir, rank), step);
-      if (rank == 0) {
-        const auto path = state_path(spec.run_dir, step);
-        PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (checkpoint.pt is at step " << step << ")");
-        std::ifstream in(path);
-        const auto j = nlohmann::json::parse(in);
-        const auto state = CoordinatorState::from_json(j.at("coordinator"));
-        PDS_CHECK(j.at("step").get<std::int64_t>() == step,
-                  "--resume: " << path << " holds step " << j.at("step") << ", expected " << step);
-        coordinator->restore(state);
-        server.restore_done(state.done);
-      }
-      auto samples = load_samples(buffer_path(spec.run_dir, rank, step));
-      const auto fit = std::min<std::size_t>(samples.size(), static_cast<std::size_t>(bo.capacity));
-      server.restore_pending({samples.begin() + static_cast<std::ptrdiff_t>(fit), samples.end()});
-      samples.resize(fit);
-      buffer->restore(std::move(samples));
-    });
-    if (resumed) {
-      // A job that ended with its stream continues with a new pass: the samples beyond the
-      // old budget (a larger [simulation] samples) are new simulations.
-      trainer.set_epochs(trainer.epoch() + 1);
-      print0(local, "[train] resumed " + spec.run_dir + " at step " + std::to_string(trainer.step()));
-    } else {
-      print0(local, "[train] --resume " + spec.run_dir + ": no checkpoint yet, the job starts over" +
-                        (from_run ? " (validation set from validation.h5)" : ""));
-    }
+    resumed = resume_job(t, from_run);
   } catch (...) {
     server.start();  // only to tell the simulation groups to stop
     shutdown_after_error(server, opt);
@@ -329,35 +546,11 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   nlohmann::json summary = nlohmann::json::object();
   bool clean = true;
   try {
-    std::vector<surrogates::Trajectory> validation_trajs;
-    collective_try(local, [&] {
-      if (!opt.validation_path.empty()) {
-        if (rank == 0) {
-          training::TrajectoryStore store(opt.validation_path);
-          PDS_CHECK(store.shape().spatial == tshape.spatial && store.shape().channels == tshape.channels,
-                    opt.validation_path << ": its fields do not match the solver's grid and channels");
-          for (std::int64_t i = 0; i < store.size(); ++i) validation_trajs.push_back(store.get(i));
-        }
-      } else if (rank == 0) {
-        validation_trajs = server.take_validation([&] { return coordinator->validation_expected(); });
-      }
-    });
-    if (!opt.validation_path.empty()) {
-      // The file's trajectories may have another length than the solver's.
-      std::int64_t nt = rank == 0 ? validation_trajs.front().frames.size(0) : 0;
-      MPI_Bcast(&nt, 1, MPI_INT64_T, 0, local);
-      auto s = tshape;
-      s.num_times = nt;
-      broadcast_trajectories(validation_trajs, s, local);
-    } else {
-      broadcast_trajectories(validation_trajs, tshape, local);
-    }
-    if (rank == 0 && opt.validation_path.empty())
-      write_validation(spec.run_dir + "/validation.h5", validation_trajs, *solver, spec.config);
+    const auto validation_trajs = validation_set(t);
     std::vector<surrogates::Example> val_examples;
-    for (const auto& t : validation_trajs) {
-      const auto n = task->num_examples(surrogates::TrajectoryShape::of(t));
-      for (std::int64_t i = 0; i < n; ++i) val_examples.push_back(task->example(t, i));
+    for (const auto& traj : validation_trajs) {
+      const auto n = job.task->num_examples(surrogates::TrajectoryShape::of(traj));
+      for (std::int64_t i = 0; i < n; ++i) val_examples.push_back(job.task->example(traj, i));
     }
     auto val = surrogates::collate(val_examples);
     training::TensorDataSource validation(val.input, val.target, trainer_options.batch_size, 0, rank, size, false);
@@ -368,120 +561,15 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     }
     auto in_shape = val.input.sizes().slice(1).vec(), out_shape = val.target.sizes().slice(1).vec();
     StreamSource stream(*buffer, trainer_options.batch_size, local, opt.wait_timeout, in_shape, out_shape);
-    StreamSource::Watchdog watchdog;
-    watchdog.idle = [&] { return server.idle_seconds(); };
-    watchdog.limit = opt.sim_timeout;
-    watchdog.complete = [&] { return coordinator && coordinator->work_complete(); };
-    watchdog.describe = [&] {
-      if (!coordinator) return std::string();
-      const auto c = coordinator->counters();
-      std::ostringstream os;
-      os << c["sims_done"] << " of " << spec.samples << " simulations done, " << c["sims_running"] << " running, "
-         << c["sims_queued"] << " queued";
-      return os.str();
-    };
-    stream.set_watchdog(watchdog);
-
-    // Metrics: the trainer's line plus the stream's, summed over trainer ranks.
-    double last_print = 0;
-    trainer.set_metrics_hook([&](std::map<std::string, double>& f) {
-      auto v = local_counters(server, *buffer, stream);
-      std::vector<double> g(v.size());
-      MPI_Allreduce(v.data(), g.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, local);
-      const double t = std::chrono::duration<double>(Clock::now() - start).count();
-      f["examples_received"] = g[EXAMPLES];
-      f["steps_received"] = g[STEPS];
-      f["received_per_s"] = g[STEPS] / std::max(t, 1e-9);
-      f["mb_per_s"] = g[BYTES] / 1e6 / std::max(t, 1e-9);
-      f["buffer_size"] = g[BUF_SIZE];
-      f["buffer_occupancy"] = g[BUF_SIZE] / std::max(1.0, g[BUF_CAP]);
-      f["trainer_wait_s"] = g[WAIT_S] / size;
-      f["sim_credit_wait_s"] = g[CREDIT_WAIT];
-      for (int k = 0; k < 8; ++k) f["seen_" + std::to_string(k)] = g[HIST0 + k];
-      if (coordinator) {
-        const auto c = coordinator->counters();
-        f["sims_done"] = c["sims_done"].get<double>();
-        f["sims_running"] = c["sims_running"].get<double>();
-        f["sims_failed"] = c["sims_failed"].get<double>();
-        if (t - last_print >= 5.0) {
-          last_print = t;
-          std::ostringstream os;
-          os.precision(4);
-          os << "[online] sims " << c["sims_done"] << "/" << spec.samples << " done, " << c["sims_running"]
-             << " running, " << c["sims_failed"] << " failed | examples " << g[EXAMPLES] << " | step "
-             << trainer.step() << " loss " << trainer.last_loss() << " | buffer " << g[BUF_SIZE] << " | ETA "
-             << eta_text(t, c["sims_done"].get<double>(), double(spec.samples));
-          std::printf("%s\n", os.str().c_str());
-          std::fflush(stdout);
-        }
-      }
-    });
-    // The ledger is flushed every step, so at a checkpoint it holds every step up to it;
-    // a resume drops the lines after the checkpoint's step (see above).
+    set_watchdog(t, stream);
+    set_metrics_hook(t, stream, start);
     std::ofstream draws(draws_path(spec.run_dir, rank), spec.resume ? std::ios::app : std::ios::trunc);
-    trainer.set_step_hook([&](std::int64_t step) {
-      if (!stream.last_drawn().empty()) {
-        nlohmann::json ids = nlohmann::json::array();
-        for (const auto& [sample, index] : stream.last_drawn()) ids.push_back({sample, index});
-        draws << nlohmann::json{{"step", step}, {"draws", ids}}.dump() << "\n" << std::flush;
-      }
-      if (rank == size - 1 && opt.trainer_fault("step", step))
-        kill_self("trainer rank " + std::to_string(rank) + " dies after step " + std::to_string(step));
-      if (opt.fault == "crash_trainer" && step == opt.fault_step && rank == size - 1) {
-        std::fprintf(stderr, "pdestream train: injected fault: trainer rank %d exits at step %lld\n", rank,
-                     static_cast<long long>(step));
-        std::fflush(stderr);
-        std::_Exit(3);
-      }
-    });
-    // The accounts and buffers go with every checkpoint, keyed by its step; files of older
-    // steps go once a newer checkpoint.pt is certainly in place.
-    // (After a resume, the resumed step's files are the ones checkpoint.pt still needs.)
-    std::int64_t previous_step = resumed ? trainer.step() : -1;
-    trainer.set_checkpoint_hook([&](std::int64_t step) {
-      auto snap = server.snapshot();
-      save_samples(buffer_path(spec.run_dir, rank, step), snap.samples);
-      if (rank == size - 1 && opt.trainer_fault("checkpoint", step))
-        kill_self("trainer rank " + std::to_string(rank) + " dies in the step-" + std::to_string(step) +
-                  " checkpoint, after its buffer file");
-      std::vector<std::int64_t> mine(snap.done.begin(), snap.done.end());
-      int n = static_cast<int>(mine.size());
-      std::vector<int> counts(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
-      MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, local);
-      int total = 0;
-      for (int r = 0; r < size; ++r) offsets[static_cast<std::size_t>(r)] = total, total += counts[static_cast<std::size_t>(r)];
-      std::vector<std::int64_t> all(static_cast<std::size_t>(std::max(total, 1)));
-      MPI_Gatherv(mine.data(), n, MPI_INT64_T, all.data(), counts.data(), offsets.data(), MPI_INT64_T, 0, local);
-      if (rank == 0) {
-        auto state = snap.coordinator;
-        state.done.clear();
-        state.done.insert(all.begin(), all.begin() + total);
-        // A sample finalised after the coordinator's position was read is still covered.
-        if (!state.done.empty()) state.position = std::max<std::uint64_t>(state.position, *state.done.rbegin() + 1);
-        const nlohmann::json j = {{"step", step}, {"coordinator", state.to_json()}};
-        const auto path = state_path(spec.run_dir, step);
-        std::ofstream(path + ".tmp") << j.dump(1);
-        fs::rename(path + ".tmp", path);
-      }
-      MPI_Barrier(local);
-      for (const auto& entry : fs::directory_iterator(spec.run_dir)) {
-        const auto name = entry.path().filename().string();
-        const bool mine_file = name.rfind("buffer_" + std::to_string(rank) + "_", 0) == 0 ||
-                               (rank == 0 && name.rfind("online_state_", 0) == 0);
-        if (!mine_file) continue;
-        const auto us = name.rfind('_'), dot = name.find('.', us);
-        const auto s = std::stoll(name.substr(us + 1, dot - us - 1));
-        if (s != step && s != previous_step) fs::remove(entry.path());
-      }
-      previous_step = step;
-      if (rank == size - 1 && opt.trainer_fault("checkpoint_state", step))
-        kill_self("trainer rank " + std::to_string(rank) + " dies in the step-" + std::to_string(step) +
-                  " checkpoint, after the accounts, before checkpoint.pt");
-    });
-
+    set_step_hook(t, stream, draws);
+    // After a resume, checkpoint.pt holds the resumed step's files until the next one.
+    set_checkpoint_hook(t, resumed ? trainer.step() : -1);
     {
       std::ostringstream os;
-      os << "[online] " << model->kind() << " (" << model->num_parameters() << " parameters), " << size
+      os << "[online] " << job.model->kind() << " (" << job.model->num_parameters() << " parameters), " << size
          << " trainer rank(s), " << roles.groups() << " simulation group(s) of " << roles.ranks_per_sim
          << " rank(s), buffer " << buffer->kind() << " (" << opt.buffer.capacity << " per trainer), "
          << val_examples.size() << " validation examples from " << validation_trajs.size() << " simulations";
@@ -490,48 +578,9 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     collective_try(local, [&] { trainer.fit(stream, &validation); });
     clean = server.shutdown();
     PDS_CHECK(server.error().empty(), "the receiving thread failed: " << server.error());
-
-    auto v = local_counters(server, *buffer, stream);
-    std::vector<double> g(v.size());
-    MPI_Allreduce(v.data(), g.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, local);
     const double val_error = trainer.validate(validation);
-    const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-    if (rank == 0) {
-      const auto c = coordinator->counters();
-      std::vector<double> hist(g.begin() + HIST0, g.begin() + HIST0 + 8);
-      summary = {{"wall_s", wall},
-                 {"steps", trainer.step()},
-                 {"loss", trainer.last_loss()},
-                 {"validation_rel_l2", val_error},
-                 {"validation_examples", static_cast<std::int64_t>(val_examples.size())},
-                 {"sims_done", c["sims_done"]},
-                 {"sims_failed", c["sims_failed"]},
-                 {"failure_reasons", c["failure_reasons"]},
-                 {"failures", coordinator->failure_log()},
-                 {"budget", spec.samples},
-                 {"data_sent", g[DATA_SENT]},
-                 {"data_received", g[BLOCKS]},
-                 {"discarded_blocks", g[DISCARDED]},
-                 {"steps_received", g[STEPS]},
-                 {"examples_received", g[EXAMPLES]},
-                 {"examples_drawn", g[DRAWN]},
-                 {"mb_received", g[BYTES] / 1e6},
-                 {"received_per_s", g[STEPS] / wall},
-                 {"mb_per_s", g[BYTES] / 1e6 / wall},
-                 {"trainer_wait_s", g[WAIT_S] / size},
-                 {"trainer_idle_fraction", g[WAIT_S] / size / wall},
-                 {"sim_credit_wait_s", g[CREDIT_WAIT]},
-                 {"sim_solve_s", g[SOLVE_S]},
-                 {"seen_histogram", hist},
-                 {"buffer", opt.buffer.kind},
-                 {"trainer_ranks", size},
-                 {"simulation_groups", roles.groups()},
-                 {"ranks_per_sim", roles.ranks_per_sim},
-                 {"clean_shutdown", clean},
-                 {"done_samples", coordinator->state().done}};
-      std::ofstream(spec.run_dir + "/online_summary.json") << summary.dump(1) << "\n";
-    }
-    trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", task->options_json().dump()},
+    summary = summarise(t, stream, val_error, static_cast<std::int64_t>(val_examples.size()), clean, start);
+    trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", job.task->options_json().dump()},
                                                               {"config", spec.config.to_toml()}});
   } catch (...) {
     shutdown_after_error(server, opt);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "surrogates/field_tensor.hpp"
 
 namespace pdestream::online_training {
 
@@ -260,10 +261,7 @@ void Server::take_block(const std::vector<char>& bytes, int source) {
   auto& frame = s.frames[h.step];
   if (!frame.defined())
     frame = torch::zeros({channels_, grid_.shape[0], grid_.shape[1], grid_.shape[2]}, torch::kFloat32);
-  // The block is [x][y][z][c] doubles (core Field); the frame is channels first.
-  auto block = torch::from_blob(const_cast<double*>(m.payload),
-                                {box.extent(0), box.extent(1), box.extent(2), h.channels}, torch::kFloat64)
-                   .permute({3, 0, 1, 2});
+  auto block = surrogates::block_view(m.payload, box, h.channels);
   if (!torch::isfinite(block).all().item<bool>()) {
     fail(h.sim_id, "non-finite values at output " + std::to_string(h.step));
     return;

@@ -4,12 +4,91 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "core/error.hpp"
+#include "core/runtime.hpp"
+#include "io/hdf5_dataset.hpp"
+#include "io/image.hpp"
+#include "io/paraview.hpp"
+#include "surrogates/field_tensor.hpp"
 #include "surrogates/model_file.hpp"
 #include "surrogates/registry.hpp"
+#include "training/dataset_source.hpp"
+#include "training/offline_job.hpp"
 #include "training/trainer.hpp"
 
 namespace pdestream::training {
+
+namespace {
+
+// The predicted frames a PNG shows: early, middle and final (distinct); the initial state
+// of a field_at_time trajectory is skipped when there are enough later frames.
+std::vector<std::size_t> png_frames(std::size_t frames, const std::string& task) {
+  if (frames == 0) return {};
+  const std::size_t first = task == "field_at_time" && frames >= 4 ? 1 : 0, last = frames - 1;
+  std::vector<std::size_t> picks = {first, (first + last) / 2, last};
+  picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
+  return picks;
+}
+
+// A PNG of prediction | truth | error per channel for the chosen frames of one sample; returns
+// the line that reports it (file and colour ranges).
+std::string write_sample_png(const std::string& dir, std::int64_t id, const TrajectoryEvaluation& e,
+                             const std::vector<std::string>& channels, const std::string& task) {
+  const auto nx = static_cast<int>(e.prediction.size(2)), ny = static_cast<int>(e.prediction.size(3));
+  const auto frames = png_frames(e.times.size(), task);
+  auto as_vector = [](const torch::Tensor& t) {
+    auto d = t.contiguous().to(torch::kFloat64);
+    return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  };
+  std::vector<std::vector<io::ImagePanel>> rows;
+  int group = 0;
+  for (auto f : frames) {
+    std::vector<io::ImagePanel> row;
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      auto panels = io::comparison_panels(as_vector(e.prediction[f][c]), as_vector(e.truth[f][c]), nx, ny,
+                                          channels[c], group++);
+      row.insert(row.end(), panels.begin(), panels.end());
+    }
+    rows.push_back(std::move(row));
+  }
+  io::ImageOptions options;
+  options.scale = std::clamp(192 / std::max(nx, ny), 1, 8);
+  const std::string path = dir + "/sample" + std::to_string(id) + ".png";
+  const auto ranges = io::write_png_panels(path, rows, options);
+  std::ostringstream os;
+  os.precision(3);
+  os << "  " << path << ":";
+  std::size_t r = 0;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    os << (i ? " |" : "") << " t=" << e.times[frames[i]];
+    for (std::size_t c = 0; c < channels.size(); ++c, r += 3)
+      os << " " << channels[c] << " [" << ranges[r].low << ", " << ranges[r].high << "] error +-" << ranges[r + 2].high;
+  }
+  return os.str();
+}
+
+// Rank 0 gets every rank's text, in rank order (other ranks get an empty vector).
+std::vector<std::string> gather_text(MPI_Comm comm, const std::string& text) {
+  const int rank = comm_rank(comm), size = comm_size(comm);
+  int length = static_cast<int>(text.size());
+  std::vector<int> lengths(size), offsets(size, 0);
+  MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, comm);
+  for (int i = 1; i < size; ++i) offsets[i] = offsets[i - 1] + lengths[i - 1];
+  std::string all(rank == 0 ? static_cast<std::size_t>(offsets[size - 1] + lengths[size - 1]) : 0, '\0');
+  MPI_Gatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0, comm);
+  std::vector<std::string> out;
+  if (rank == 0)
+    for (int i = 0; i < size; ++i) out.push_back(all.substr(offsets[i], lengths[i]));
+  return out;
+}
+
+}  // namespace
 
 LoadedSurrogate LoadedSurrogate::from_file(const std::string& path) {
   auto file = surrogates::read_safetensors_tensors(path);
@@ -98,20 +177,159 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
   return e;
 }
 
-Field to_field(const torch::Tensor& frame, const std::vector<std::string>& channels) {
-  const auto dim = frame.dim() - 1;
-  PDS_CHECK(dim >= 1 && dim <= 3 && frame.size(0) == static_cast<std::int64_t>(channels.size()),
-            "to_field needs a [C, *spatial] frame with C = " << channels.size() << ", got "
-                                                            << surrogates::shape_str(frame));
-  Box box;
-  for (int a = 0; a < dim; ++a) box.hi[a] = static_cast<int>(frame.size(1 + a));
-  Field f(channels, box);
-  std::vector<std::int64_t> perm;
-  for (int a = 0; a < dim; ++a) perm.push_back(1 + a);
-  perm.push_back(0);
-  auto t = frame.permute(perm).contiguous().to(torch::kFloat64);
-  std::memcpy(f.data().data(), t.data_ptr<double>(), sizeof(double) * f.size());
-  return f;
+
+nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
+  const int rank = comm_rank(world), size = comm_size(world);
+  LoadedSurrogate surrogate;
+  std::shared_ptr<TrajectoryStore> store;
+  std::vector<std::int64_t> ids;
+  collective_try(world, [&] {
+    const std::string model_path = args.run + "/model.safetensors";
+    PDS_CHECK(std::filesystem::exists(model_path), "--run " << args.run << ": no model.safetensors there (expected a "
+                                                                            "run directory written by pdestream train)");
+    surrogate = LoadedSurrogate::from_file(model_path);
+    if (args.data.empty()) {
+      // The trajectories `train` held out, by the same rule.
+      Config config = Config::load(args.run + "/config.toml");
+      config.apply_overrides(args.sets);
+      auto held = held_out_of_run(args.run, config);
+      store = held.store;
+      ids = held.ids;
+    } else {
+      store = std::make_shared<TrajectoryStore>(args.data);
+      for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
+    }
+    if (args.samples > 0 && static_cast<std::size_t>(args.samples) < ids.size()) ids.resize(args.samples);
+    const int dim = store->layout().grid.dim;
+    PDS_CHECK(args.png.empty() || dim == 2,
+              "--png needs 2D fields, the data has " << dim << "D fields (" << store->path() << ")");
+  });
+  const auto& layout = store->layout();
+  const auto n = static_cast<std::int64_t>(ids.size());
+
+  // Every rank evaluates samples rank, rank + size, ...; rounds keep collective writes in step.
+  std::vector<double> errors(n, 0.0);
+  std::vector<double> step_sum;
+  std::unique_ptr<io::DatasetWriter> writer;
+  std::vector<std::string> png_lines(n);  // this rank's report lines, by sample position
+  const std::int64_t rounds = (n + size - 1) / size;
+  for (std::int64_t r = 0; r < rounds; ++r) {
+    const std::int64_t k = r * size + rank;
+    TrajectoryEvaluation e;
+    collective_try(world, [&] {
+      if (k < n) e = evaluate_trajectory(surrogate, store->get(ids[k]));
+    });
+    if (k < n) {
+      errors[k] = e.relative_l2;
+      if (step_sum.size() < e.per_step.size()) step_sum.resize(e.per_step.size(), 0.0);
+      for (std::size_t i = 0; i < e.per_step.size(); ++i) step_sum[i] += e.per_step[i];
+    }
+    if (!args.out.empty()) {
+      if (!writer) {
+        // Every rank needs the times of a prediction to create the file; agree on rank 0's.
+        std::vector<double> times = k < n ? e.times : std::vector<double>();
+        int count = static_cast<int>(times.size());
+        MPI_Bcast(&count, 1, MPI_INT, 0, world);
+        times.resize(count);
+        MPI_Bcast(times.data(), count, MPI_DOUBLE, 0, world);
+        io::DatasetLayout out = layout;
+        out.num_samples = static_cast<int>(n);
+        out.times = times;
+        out.config_toml = surrogate.metadata.count("config") ? surrogate.metadata.at("config") : "";
+        out.solver = layout.solver + " (predicted by " + surrogate.model->kind() + ")";
+        collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(args.out, out, world); });
+      }
+      for (int t = 0; t < writer->layout().num_times(); ++t) {
+        Field f;
+        if (k < n) f = surrogates::to_field(e.prediction[t], layout.channels);
+        writer->write_frame(static_cast<int>(k < n ? k : 0), t, k < n ? &f : nullptr);
+      }
+    }
+    if (!args.paraview.empty() && k < n && k < args.paraview_samples) {
+      std::vector<std::string> names;
+      for (const auto& c : layout.channels) names.insert(names.end(), {c + "_pred", c, c + "_error"});
+      io::ParaViewWriter pv(args.paraview, "sample" + std::to_string(ids[k]), layout.grid, MPI_COMM_SELF);
+      for (std::size_t t = 0; t < e.times.size(); ++t) {
+        auto frame = torch::cat({e.prediction[t], e.truth[t], e.prediction[t] - e.truth[t]}, 0);
+        // Interleave per channel: [pred_c, truth_c, error_c] for each c.
+        const auto c = static_cast<std::int64_t>(layout.channels.size());
+        std::vector<torch::Tensor> parts;
+        for (std::int64_t i = 0; i < c; ++i)
+          for (std::int64_t j = 0; j < 3; ++j) parts.push_back(frame[j * c + i].unsqueeze(0));
+        pv.write(surrogates::to_field(torch::cat(parts, 0), names), e.times[t]);
+      }
+    }
+    if (!args.png.empty() && r * size < args.png_samples)
+      collective_try(world, [&] {
+        if (k < n && k < args.png_samples)
+          png_lines[k] = write_sample_png(args.png, ids[k], e, layout.channels, surrogate.task->kind());
+      });
+  }
+  std::string png_report;
+  if (!args.png.empty()) {
+    std::string mine;  // "position<TAB>line\n" for this rank's samples
+    for (std::int64_t k = 0; k < n; ++k)
+      if (!png_lines[k].empty()) mine += std::to_string(k) + "\t" + png_lines[k] + "\n";
+    std::vector<std::string> ordered(n);
+    for (const auto& text : gather_text(world, mine)) {
+      std::istringstream in(text);
+      std::string entry;
+      while (std::getline(in, entry)) {
+        const auto tab = entry.find('\t');
+        ordered[std::stoll(entry.substr(0, tab))] = entry.substr(tab + 1);
+      }
+    }
+    for (const auto& line : ordered)
+      if (!line.empty()) png_report += "\n" + line;
+  }
+  if (writer) {
+    std::vector<std::vector<double>> params;
+    if (rank == 0)
+      for (auto id : ids) params.push_back(store->get(id).params);
+    if (!layout.param_names.empty()) writer->write_params(params);
+    writer->close();
+  }
+  MPI_Allreduce(MPI_IN_PLACE, errors.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
+  int steps = static_cast<int>(step_sum.size());
+  MPI_Allreduce(MPI_IN_PLACE, &steps, 1, MPI_INT, MPI_MAX, world);
+  step_sum.resize(steps, 0.0);
+  MPI_Allreduce(MPI_IN_PLACE, step_sum.data(), steps, MPI_DOUBLE, MPI_SUM, world);
+
+  std::vector<double> sorted = errors;
+  std::sort(sorted.begin(), sorted.end());
+  double mean = 0;
+  for (double v : errors) mean += v / static_cast<double>(n);
+  const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  const auto worst = std::max_element(errors.begin(), errors.end()) - errors.begin();
+  std::ostringstream os;
+  os.precision(4);
+  os << "[evaluate] " << surrogate.model->kind() << " / " << surrogate.task->kind() << " on " << n << " trajectories of "
+     << store->path() << "\n  relative L2: mean " << mean << ", median " << median << ", worst " << errors[worst]
+     << " (sample " << ids[worst] << ")";
+  if (surrogate.task->kind() == "autoregressive") {
+    os << "\n  error vs rollout step:";
+    for (int i = 0; i < steps; ++i) os << (i % 10 == 0 ? "\n   " : "") << " " << step_sum[i] / static_cast<double>(n);
+  }
+  if (!args.paraview.empty()) os << "\n  ParaView: " << args.paraview;
+  if (!args.png.empty())
+    os << "\n  PNG (prediction | truth | error; colour ranges per row):" << png_report;
+  if (!args.out.empty()) os << "\n  predictions: " << args.out;
+  nlohmann::json result = nlohmann::json::object();
+  if (rank == 0) {
+    std::ofstream metrics(args.run + "/evaluation.json");
+    nlohmann::json j = {{"data", store->path()}, {"samples", ids}, {"relative_l2", errors},
+                        {"mean", mean},          {"median", median}, {"worst", errors[worst]}};
+    if (steps > 0) {
+      std::vector<double> curve(steps);
+      for (int i = 0; i < steps; ++i) curve[i] = step_sum[i] / static_cast<double>(n);
+      j["per_step"] = curve;
+    }
+    metrics << j.dump(2) << "\n";
+    result = j;
+    result["report"] = os.str();
+  }
+  return result;
 }
+
 
 }  // namespace pdestream::training

@@ -7,6 +7,9 @@
 //   autoregressive  a rollout from the first `history` frames over the horizon; the error
 //                   is also reported per rollout step
 
+#include <mpi.h>
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -42,7 +45,22 @@ struct TrajectoryEvaluation {
 
 TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& surrogate, const surrogates::Trajectory& trajectory);
 
-// A frame [C, *spatial] as a Field (x slowest, channel fastest) with the given channel names.
-Field to_field(const torch::Tensor& frame, const std::vector<std::string>& channels);
+// `pdestream evaluate`: a run's model on a dataset, every rank taking every size-th
+// trajectory.
+struct EvaluationSpec {
+  std::string run;                // run directory: model.safetensors and config.toml
+  std::vector<std::string> sets;  // overrides of the run's config (they can change the split)
+  std::string data;               // dataset to evaluate; "": the trajectories the run held out
+  int samples = 0;                // only the first N (0: all)
+  std::string paraview;           // <c>_pred, <c>, <c>_error per channel, first paraview_samples
+  int paraview_samples = 2;
+  std::string png;                // prediction | truth | error PNGs (2D), first png_samples
+  int png_samples = 3;
+  std::string out;                // predictions as an HDF5 dataset in the same layout
+};
+// Collective over `comm`. Writes the requested outputs and <run>/evaluation.json; returns
+// that JSON plus "report" (the human summary, one line per file written) on rank 0, an
+// empty object elsewhere.
+nlohmann::json evaluate_dataset(const EvaluationSpec& spec, MPI_Comm comm);
 
 }  // namespace pdestream::training
