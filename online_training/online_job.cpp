@@ -204,6 +204,8 @@ JobSetup set_up_models(const OnlineJobSpec& spec, const Roles& roles, MPI_Comm w
     for (int a = 0; a < job.solver->grid().dim; ++a) t.spatial.push_back(job.solver->grid().shape[a]);
     PDS_CHECK(job.task->num_examples(t) > 0, "task " << job.task->kind() << " makes no examples from "
                                                      << t.num_times << " output times");
+    // training.seed decides the initial weights too, so a run is reproducible.
+    torch::manual_seed(spec.training.seed);
     job.model = surrogates::make_model(m, job.task->model_shape(t));
   });
   return job;

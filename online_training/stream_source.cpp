@@ -69,6 +69,10 @@ std::optional<training::Batch> StreamSource::next() {
     }
     training::Batch b;
     b.global_size = global[0];
+    // Where this shard starts in the global batch (objectives seed their draws by it).
+    std::int64_t mine = static_cast<std::int64_t>(got.size()), before = 0;
+    MPI_Exscan(&mine, &before, 1, MPI_INT64_T, MPI_SUM, comm_);
+    b.offset = rank_ == 0 ? 0 : before;
     drawn_ += static_cast<std::int64_t>(got.size());
     last_drawn_.clear();
     for (const auto& g : got) last_drawn_.emplace_back(g.sim_id, g.index);

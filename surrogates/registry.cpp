@@ -1,5 +1,7 @@
 #include "surrogates/registry.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -72,27 +74,49 @@ std::shared_ptr<Surrogate> build_unet(OptionReader& r, const ModelShape& shape) 
 }
 
 struct Entry {
-  const char* name;
+  std::string name;
   Layout layout;
-  std::shared_ptr<Surrogate> (*build)(OptionReader&, const ModelShape&);
+  ModelBuilder build;
 };
 
-const std::vector<Entry>& entries() {
-  static const std::vector<Entry> e{{"fno", Layout::Field, build_fno},
-                                    {"mlp", Layout::Vector, build_mlp},
-                                    {"unet", Layout::Field, build_unet}};
+std::mutex& entries_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// Sorted by name; the built-in models first register themselves here.
+std::vector<Entry>& entries() {
+  static std::vector<Entry> e{{"fno", Layout::Field, build_fno},
+                              {"mlp", Layout::Vector, build_mlp},
+                              {"unet", Layout::Field, build_unet}};
   return e;
 }
 
-const Entry& entry(const std::string& name, const std::string& where) {
-  for (const auto& e : entries())
-    if (name == e.name) return e;
+Entry entry(const std::string& name, const std::string& where) {
+  {
+    std::lock_guard<std::mutex> lock(entries_mutex());
+    for (const auto& e : entries())
+      if (name == e.name) return e;
+  }
   PDS_FAIL(where << ": unknown model \"" << name << "\"; expected one of: " << join(model_names()));
 }
 
 }  // namespace
 
+void register_model(const std::string& name, Layout layout, ModelBuilder build) {
+  std::lock_guard<std::mutex> lock(entries_mutex());
+  auto& e = entries();
+  auto it = std::find_if(e.begin(), e.end(), [&](const Entry& x) { return x.name == name; });
+  if (it != e.end()) {
+    *it = {name, layout, std::move(build)};
+    return;
+  }
+  e.push_back({name, layout, std::move(build)});
+  std::sort(e.begin(), e.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+}
+
 std::vector<std::string> model_names() {
+  std::lock_guard<std::mutex> lock(entries_mutex());
   std::vector<std::string> names;
   for (const auto& e : entries()) names.emplace_back(e.name);
   return names;
@@ -101,7 +125,7 @@ std::vector<std::string> model_names() {
 Layout model_layout(const std::string& name) { return entry(name, "model").layout; }
 
 std::shared_ptr<Surrogate> make_model(const std::string& name, OptionReader& reader, const ModelShape& shape) {
-  const auto& e = entry(name, reader.where("name"));
+  const auto e = entry(name, reader.where("name"));
   reader.accept("name");
   auto model = e.build(reader, shape);
   reader.finish();

@@ -14,6 +14,7 @@
 //   unet: width [32], levels [3], norm [true], activation ["gelu"], cond_dim [0]
 // Unknown keys, wrong types and out-of-range values are errors naming the key.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,14 @@
 namespace pdestream::surrogates {
 
 class OptionReader;
+
+// Builds a model from its options (a reader positioned on them) for data of `shape`. A
+// model that wraps a base model keeps the base's options nested in its options_json(), so
+// make_model_from_json() rebuilds both.
+using ModelBuilder = std::function<std::shared_ptr<Surrogate>(OptionReader& options, const ModelShape& shape)>;
+// Adds (or replaces) a model under `name`, like the solver registry: it is then available
+// to [model] name, make_model_from_json() and the model file.
+void register_model(const std::string& name, Layout layout, ModelBuilder build);
 
 // Registered model names, sorted.
 std::vector<std::string> model_names();

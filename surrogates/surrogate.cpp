@@ -28,6 +28,10 @@ std::string ModelShape::str() const {
 
 const char* layout_name(Layout layout) { return layout == Layout::Field ? "field" : "vector"; }
 
+torch::Tensor Surrogate::infer(const torch::Tensor& x, const torch::Tensor& cond) {
+  return cond.defined() ? forward(x, cond) : forward(x);
+}
+
 torch::Tensor Surrogate::forward(const torch::Tensor& x, const torch::Tensor& cond) {
   PDS_CHECK(!cond.defined(), kind() << ": this model takes no conditioning vector (cond_dim = 0), got one of shape "
                                     << shape_str(cond));

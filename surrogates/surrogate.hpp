@@ -48,6 +48,10 @@ class Surrogate : public torch::nn::Module {
   // embedding for PDE-Refiner/CAPE). Models without conditioning reject a defined `cond`.
   virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond);
   virtual std::int64_t cond_dim() const { return 0; }
+  // What validation, prediction, rollout and evaluate call: one forward pass, unless a
+  // model's inference differs from its training pass (PDE-Refiner's refinement loop,
+  // several samples for an uncertainty estimate). `cond` undefined: unconditioned.
+  virtual torch::Tensor infer(const torch::Tensor& x, const torch::Tensor& cond = {});
 
   // Registry name: "fno", "mlp", "unet".
   virtual std::string kind() const = 0;

@@ -248,7 +248,7 @@ torch::Tensor rollout(Surrogate& model, const torch::Tensor& initial_frames, std
     auto x = window.flatten(1, 2);  // [B, k * C, *spatial]
     if (model.layout() == Layout::Vector) x = x.reshape({b, -1});
     if (input_normalizer) x = input_normalizer->encode(x);
-    auto y = model.forward(x);
+    auto y = model.infer(x);
     if (target_normalizer) y = target_normalizer->decode(y);
     PDS_CHECK(y.numel() == window[0][0].numel() * b,
               "rollout: the model predicts " << shape_str(y) << " but a frame is " << shape_str(out_shape));

@@ -23,7 +23,7 @@ std::optional<Batch> IndexedDataSource::next() {
   const std::int64_t global = plan_.batch_size(batch_);
   ++batch_;
   auto [x, y] = load(indices);
-  return Batch{x, y, global};
+  return Batch{x, y, global, shard_range(global, rank_, size_).first};
 }
 
 TensorDataSource::TensorDataSource(torch::Tensor x, torch::Tensor y, std::int64_t global_batch, std::uint64_t seed,

@@ -19,6 +19,7 @@ struct Batch {
   torch::Tensor x;           // this rank's inputs  [b, ...] (b may be 0)
   torch::Tensor y;           // this rank's targets [b, ...]
   std::int64_t global_size;  // examples in the global batch over all ranks
+  std::int64_t offset = 0;   // position of this shard's first example in the global batch
 };
 
 class DataSource {

@@ -129,7 +129,7 @@ LoadedSurrogate LoadedSurrogate::from_file(const std::string& path) {
 
 torch::Tensor LoadedSurrogate::predict(const torch::Tensor& x) const {
   torch::NoGradGuard no_grad;
-  auto pred = model->forward(input ? input->encode(x) : x);
+  auto pred = model->infer(input ? input->encode(x) : x);
   return target ? target->decode(pred) : pred;
 }
 

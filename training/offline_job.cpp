@@ -75,6 +75,8 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
     SectionReader ts(spec.config, "task");
     task = surrogates::make_task(ts, surrogates::model_layout(name));
     shape = task->model_shape(split.train->shape());
+    // training.seed decides the initial weights too, so a run is reproducible.
+    torch::manual_seed(spec.training.seed);
     model = surrogates::make_model(m, shape);
   });
   if (spec.dry_run) {

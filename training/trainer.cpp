@@ -30,6 +30,8 @@ TrainerOptions TrainerOptions::from_section(SectionReader& s) {
   o.gamma = s.get_double("gamma", o.gamma, 0.0, 1.0);
   o.min_lr = s.get_double("min_lr", o.min_lr, 0.0);
   o.loss = s.get_string("loss", o.loss, {"rel_l2", "mse"});
+  o.objective = s.get_string("objective", o.objective, objective_names());
+  o.objective_options = read_objective_options(o.objective, s);
   o.clip_grad_norm = s.get_double("clip_grad_norm", o.clip_grad_norm, 0.0);
   o.ema_decay = s.get_double("ema_decay", o.ema_decay, 0.0, 0.999999);
   o.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, 0));
@@ -39,15 +41,6 @@ TrainerOptions TrainerOptions::from_section(SectionReader& s) {
   o.max_steps = s.get_int("max_steps", o.max_steps, 0);
   o.threads = static_cast<int>(s.get_int("threads", o.threads, 0, 1024));
   return o;
-}
-
-torch::Tensor relative_l2(const torch::Tensor& pred, const torch::Tensor& y) {
-  PDS_CHECK(pred.sizes() == y.sizes(), "relative L2 needs equal shapes, got " << surrogates::shape_str(pred)
-                                                                             << " and " << surrogates::shape_str(y));
-  auto d = (pred - y).flatten(1).norm(2, {1});
-  auto n = y.flatten(1).norm(2, {1});
-  // Guard an all-zero target: its error is then absolute.
-  return d / torch::where(n > 0, n, torch::ones_like(n));
 }
 
 int default_threads(MPI_Comm comm) {
@@ -92,6 +85,13 @@ Trainer::Trainer(std::shared_ptr<surrogates::Surrogate> model, TrainerOptions op
   torch::set_num_threads(options_.threads > 0 ? options_.threads : default_threads(comm_));
   broadcast_parameters(*model_, comm_);
   optimizer_ = make_optimizer(options_, *model_);
+  auto objective_options = options_.objective_options.is_object() ? options_.objective_options : nlohmann::json::object();
+  objective_options["loss"] = options_.loss;
+  objective_ = make_objective(options_.objective, objective_options);
+  for (const auto& name : objective_->term_names())
+    PDS_CHECK(name != "loss" && name != "lr" && name != "step" && name != "epoch" && name != "time" &&
+                  name != "samples_per_s",
+              "objective " << objective_->kind() << ": term name \"" << name << "\" is taken by the trainer's metrics");
   if (options_.ema_decay > 0) {
     ema_ = surrogates::make_model_from_json(model_->options_json(), "EMA copy");
     torch::NoGradGuard no_grad;
@@ -143,29 +143,30 @@ void Trainer::apply_schedule(std::int64_t steps_per_epoch) { set_lr(*optimizer_,
 double Trainer::train_step(const Batch& batch) {
   model_->train();
   optimizer_->zero_grad();
-  double local = 0;
+  const auto names = objective_->term_names();
+  // [loss sum, term sums...] over this shard, summed over ranks below.
+  std::vector<double> sums(1 + names.size(), 0.0);
   if (batch.x.size(0) > 0) {
-    auto x = input_norm_ ? input_norm_->encode(batch.x) : batch.x;
-    auto pred = model_->forward(x);
-    torch::Tensor per_example;
-    if (options_.loss == "rel_l2") {
-      // In physical units, like the FNO reference: decode the prediction.
-      auto p = target_norm_ ? target_norm_->decode(pred) : pred;
-      per_example = relative_l2(p, batch.y);
-    } else {
-      auto yn = target_norm_ ? target_norm_->encode(batch.y) : batch.y;
-      per_example = (pred - yn).pow(2).flatten(1).mean(1);
-    }
-    auto sum = per_example.sum();
+    ObjectiveInput in{batch, *model_, input_norm_ ? input_norm_.get() : nullptr,
+                      target_norm_ ? target_norm_.get() : nullptr, options_.seed, step_};
+    auto out = objective_->compute(in);
+    auto sum = out.loss.sum();
     // Weighted so that the allreduced gradient is the global-batch mean's gradient.
     (sum / static_cast<double>(batch.global_size)).backward();
-    local = sum.item<double>();
+    sums[0] = sum.item<double>();
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      auto it = out.terms.find(names[k]);
+      PDS_CHECK(it != out.terms.end(), "objective " << objective_->kind() << " returned no term " << names[k]);
+      sums[1 + k] = it->second.detach().sum().item<double>();
+    }
   }
   allreduce_(*model_);
   if (options_.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.clip_grad_norm);
   optimizer_->step();
   update_ema();
-  return allreduce_sum(local, comm_) / static_cast<double>(batch.global_size);
+  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM, comm_);
+  for (std::size_t k = 0; k < names.size(); ++k) last_terms_[names[k]] = sums[1 + k] / static_cast<double>(batch.global_size);
+  return sums[0] / static_cast<double>(batch.global_size);
 }
 
 void Trainer::update_ema() {
@@ -180,7 +181,7 @@ torch::Tensor Trainer::predict(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   auto& net = ema_ ? *ema_ : *model_;
   net.eval();
-  auto pred = net.forward(input_norm_ ? input_norm_->encode(x) : x);
+  auto pred = net.infer(input_norm_ ? input_norm_->encode(x) : x);
   return target_norm_ ? target_norm_->decode(pred) : pred;
 }
 
@@ -247,6 +248,7 @@ void Trainer::fit(DataSource& train, DataSource* validation) {
                                            {"time", elapsed_before_ + std::chrono::duration<double>(
                                                                           std::chrono::steady_clock::now() - start_)
                                                                           .count()}};
+        for (const auto& [name, value] : last_terms_) f[name] = value;
         if (hook_) hook_(f);
         log(f, "step");
       }

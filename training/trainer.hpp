@@ -15,6 +15,8 @@
 #include <mpi.h>
 #include <torch/types.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -27,6 +29,7 @@
 #include "surrogates/surrogate.hpp"
 #include "training/data_source.hpp"
 #include "training/distributed.hpp"
+#include "training/objective.hpp"
 
 namespace torch::optim {
 class Optimizer;
@@ -49,7 +52,9 @@ struct TrainerOptions {
   double gamma = 0.5;
   double min_lr = 0.0;               // cosine floor
   std::int64_t warmup_steps = 0;     // linear warm-up from lr / warmup_steps to lr
-  std::string loss = "rel_l2";       // rel_l2 | mse
+  std::string objective = "supervised";  // a registered training::Objective (objective.hpp)
+  nlohmann::json objective_options;       // its own [training] keys, as it read them
+  std::string loss = "rel_l2";       // rel_l2 | mse: the per-example error objectives use
   double clip_grad_norm = 0.0;       // 0: off
   double ema_decay = 0.0;            // 0: off; else validation and the saved model use EMA weights
   std::uint64_t seed = 0;
@@ -108,6 +113,8 @@ class Trainer {
   std::int64_t step() const { return step_; }
   std::int64_t epoch() const { return epoch_; }
   double last_loss() const { return last_loss_; }
+  // The objective's extra terms of the last step (means over the global batch).
+  const std::map<std::string, double>& last_terms() const { return last_terms_; }
   double last_validation() const { return last_validation_; }
   double learning_rate() const;
   surrogates::Surrogate& model() { return *model_; }
@@ -140,15 +147,14 @@ class Trainer {
   std::int64_t step_ = 0, epoch_ = 0, batch_in_epoch_ = 0;
   std::int64_t horizon_ = 0;
   double last_loss_ = 0, last_validation_ = -1;
+  std::unique_ptr<Objective> objective_;
+  std::map<std::string, double> last_terms_;
   std::ofstream metrics_;
   std::chrono::steady_clock::time_point start_;
   double elapsed_before_ = 0;  // wall time of earlier runs of a resumed job
   std::function<void(std::map<std::string, double>&)> hook_;
   std::function<void(std::int64_t)> step_hook_, checkpoint_hook_;
 };
-
-// Per-example relative L2 error ||pred - y|| / ||y|| over all non-batch dimensions.
-torch::Tensor relative_l2(const torch::Tensor& pred, const torch::Tensor& y);
 
 // Keeps the JSON Lines of `path` whose "step" is at most `step` (lines without one stay),
 // atomically; returns how many it dropped. A missing file is left missing.

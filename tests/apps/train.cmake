@@ -25,6 +25,22 @@ cli_test(train_outputs "unit" bash -c "test -s train1/model.safetensors && test 
   grep -q '\"val_rel_l2\"' train1/metrics.jsonl && grep -q 'name = \"fno\"' train1/config.toml")
 set_tests_properties(cli_train_outputs PROPERTIES FIXTURES_REQUIRED train_run DEPENDS cli_train_resume)
 
+# training.seed decides the initial weights: two runs with seed 0 write the same model,
+# seed 1 another one (0 epochs: the initial model is what is saved).
+cli_test(train_seed_reproducible "unit" bash -c "set -e
+  for r in a:0 b:0 c:1
+  do $<TARGET_FILE:pdestream> train --config ${TRAIN_CFG} --set data.path=train_data.h5 \
+    --set model.width=8 --set model.modes=4 --set training.threads=1 --set training.epochs=0 \
+    --set training.seed=\${r#*:} --set output.dir=seed_\${r%:*} >/dev/null
+  done
+  ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/same_weights.py seed_a/model.safetensors seed_b/model.safetensors
+  if ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/same_weights.py seed_a/model.safetensors seed_c/model.safetensors
+  then echo 'FAILED: seed 1 gave seed 0 weights'
+    exit 1
+  fi
+  echo PASSED")
+set_tests_properties(cli_train_seed_reproducible PROPERTIES FIXTURES_REQUIRED train_data)
+
 cli_test(err_train_missing_data "unit" ${EXPECT} fail "nothere.h5"
   ${PDS} train --config ${TRAIN_CFG} --set data.path=nothere.h5)
 cli_test(err_train_unknown_model "unit" ${EXPECT} fail "\\[model\\] name: expected one of: fno, mlp, unet, got \"fnoo\""

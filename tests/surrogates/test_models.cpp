@@ -2,12 +2,14 @@
 // construction, errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "surrogates/fno.hpp"
 #include "surrogates/mlp.hpp"
+#include "surrogates/option_reader.hpp"
 #include "surrogates/registry.hpp"
 #include "surrogates/unet.hpp"
 #include "tests/test_util.hpp"
@@ -221,4 +223,56 @@ TEST_F(Models, RegistryErrorsNameTheKey) {
   EXPECT_NE(msg.find("[model] depth: unknown key"), std::string::npos) << msg;
   EXPECT_EQ(model_layout("mlp"), Layout::Vector);
   EXPECT_EQ(model_layout("fno"), Layout::Field);
+}
+
+namespace {
+
+// A model registered from outside the library, as a user's own model would be.
+class ToyScaleImpl : public Surrogate {
+ public:
+  ToyScaleImpl(std::int64_t in, std::int64_t out, double scale)
+      : in_(in), out_(out), scale_(scale), fc(register_module("fc", torch::nn::Linear(in, out))) {}
+  torch::Tensor forward(const torch::Tensor& x) override { return fc->forward(x) * scale_; }
+  std::string kind() const override { return "toy_scale"; }
+  Layout layout() const override { return Layout::Vector; }
+  nlohmann::json options_json() const override {
+    return {{"name", "toy_scale"}, {"in_channels", in_}, {"out_channels", out_}, {"scale", scale_}};
+  }
+
+ private:
+  std::int64_t in_, out_;
+  double scale_;
+  torch::nn::Linear fc;
+};
+
+}  // namespace
+
+TEST_F(Models, TheRegistryIsOpenToModelsFromOutside) {
+  register_model("toy_scale", Layout::Vector, [](OptionReader& r, const ModelShape& shape) {
+    return std::make_shared<ToyScaleImpl>(shape.in_channels, shape.out_channels, r.get_double("scale", 1.0));
+  });
+  const auto names = model_names();
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_NE(std::find(names.begin(), names.end(), "toy_scale"), names.end());
+  EXPECT_EQ(model_layout("toy_scale"), Layout::Vector);
+
+  Config c = Config::parse("[model]\nname = \"toy_scale\"\nscale = 2.5\n", "m.toml");
+  SectionReader s(c, "model");
+  ModelShape shape;
+  shape.in_channels = 3;
+  shape.out_channels = 2;
+  auto model = make_model(s, shape);
+  EXPECT_EQ(model->kind(), "toy_scale");
+  // The JSON round trip (what the model file does) rebuilds it with its options.
+  auto copy = make_model_from_json(model->options_json());
+  EXPECT_EQ(copy->options_json()["scale"].get<double>(), 2.5);
+  // infer() is one forward pass unless a model says otherwise.
+  auto x = torch::randn({4, 3});
+  EXPECT_TRUE(torch::equal(model->infer(x), model->forward(x)));
+  EXPECT_NE(error_of([&] {
+              Config bad = Config::parse("[model]\nname = \"toy_scale\"\nscal = 2\n", "m.toml");
+              SectionReader b(bad, "model");
+              make_model(b, shape);
+            }).find("scal"),
+            std::string::npos);
 }

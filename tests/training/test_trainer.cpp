@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "core/error.hpp"
@@ -232,4 +233,110 @@ TEST(Trainer, SchedulesCountInStepsWithWarmupAndNeedAHorizon) {
   Trainer every(small_mlp(1), st, MPI_COMM_WORLD, "");
   EXPECT_DOUBLE_EQ(every.scheduled_lr(6, -1), 3e-3);
   EXPECT_DOUBLE_EQ(every.scheduled_lr(14, -1), 0.75e-3);
+}
+
+namespace {
+
+// A stochastic objective for the tests: MSE on inputs perturbed by noise drawn from the
+// per-example generator, with the noise's RMS as a named term.
+class NoisyInputs : public Objective {
+ public:
+  explicit NoisyInputs(double sigma) : sigma_(sigma) {}
+  std::string kind() const override { return "noisy_inputs"; }
+  std::vector<std::string> term_names() const override { return {"noise_rms"}; }
+  ObjectiveOutput compute(const ObjectiveInput& in) override {
+    std::vector<torch::Tensor> noise;
+    for (std::int64_t i = 0; i < in.batch.x.size(0); ++i) {
+      auto g = in.generator(i);
+      noise.push_back(torch::randn(in.batch.x[i].sizes(), g) * sigma_);
+    }
+    auto n = torch::stack(noise);
+    auto pred = in.model.forward(in.batch.x + n);
+    ObjectiveOutput out;
+    out.loss = (pred - in.batch.y).pow(2).flatten(1).mean(1);
+    out.terms["noise_rms"] = n.pow(2).flatten(1).mean(1).sqrt();
+    return out;
+  }
+
+ private:
+  double sigma_;
+};
+
+void register_noisy_inputs() {
+  register_objective("noisy_inputs",
+                     {[](SectionReader& s) { return nlohmann::json{{"sigma", s.get_double("sigma", 0.1, 0.0)}}; },
+                      [](const nlohmann::json& o) { return std::make_unique<NoisyInputs>(o.at("sigma").get<double>()); }});
+}
+
+}  // namespace
+
+TEST(Trainer, AStochasticObjectiveFollowsOneRankAndResumesBitForBit) {
+  register_noisy_inputs();
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  auto [x, y] = toy_data(37);
+  Config c = Config::parse("[training]\nobjective = \"noisy_inputs\"\nsigma = 0.3\nepochs = 3\nbatch_size = 8\n"
+                           "lr = 3e-3\nthreads = 1\nlog_every = 1\nseed = 5\n",
+                           "t.toml");
+  SectionReader s(c, "training");
+  auto o = TrainerOptions::from_section(s);
+  s.finish();
+  EXPECT_EQ(o.objective_options["sigma"].get<double>(), 0.3);
+
+  // R ranks against 1 rank: the same noise reaches the same examples.
+  auto parallel_model = small_mlp(7);
+  Trainer parallel(parallel_model, o, MPI_COMM_WORLD, "");
+  TensorDataSource parallel_data(x, y, o.batch_size, 11, rank, size);
+  parallel.fit(parallel_data);
+  auto serial_model = small_mlp(7);
+  Trainer serial(serial_model, o, MPI_COMM_SELF, "");
+  TensorDataSource serial_data(x, y, o.batch_size, 11, 0, 1);
+  serial.fit(serial_data);
+  EXPECT_LT(max_difference(weights(*parallel_model), weights(*serial_model)), 1e-5);
+  ASSERT_EQ(parallel.last_terms().count("noise_rms"), 1u);
+  EXPECT_NEAR(parallel.last_terms().at("noise_rms"), serial.last_terms().at("noise_rms"), 1e-6);
+  EXPECT_NEAR(parallel.last_terms().at("noise_rms"), 0.3, 0.15);  // ~sigma, over 3 features
+
+  // Stopped at step 6 and resumed: the noise after the resume is the noise of a straight run.
+  const auto straight_dir = pdestream::testing::scratch_dir("noisy_straight", MPI_COMM_WORLD);
+  const auto resumed_dir = pdestream::testing::scratch_dir("noisy_resumed", MPI_COMM_WORLD);
+  auto a = small_mlp(3);
+  Trainer straight(a, o, MPI_COMM_WORLD, straight_dir);
+  TensorDataSource data_a(x, y, o.batch_size, 5, rank, size);
+  straight.fit(data_a);
+  auto stopped = o;
+  stopped.max_steps = 6;
+  {
+    auto b = small_mlp(3);
+    Trainer first(b, stopped, MPI_COMM_WORLD, resumed_dir);
+    TensorDataSource data_b(x, y, o.batch_size, 5, rank, size);
+    first.fit(data_b);
+  }
+  auto m = small_mlp(99);
+  Trainer second(m, o, MPI_COMM_WORLD, resumed_dir);
+  ASSERT_TRUE(second.resume_if_possible());
+  TensorDataSource data_c(x, y, o.batch_size, 5, rank, size);
+  second.fit(data_c);
+  auto wa = weights(*a), wm = weights(*m);
+  for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wm[i])) << "parameter " << i;
+
+  // Every term goes into metrics.jsonl.
+  if (rank == 0) {
+    std::ifstream in(straight_dir + "/metrics.jsonl");
+    std::string line;
+    int with_term = 0;
+    while (std::getline(in, line)) with_term += line.find("\"noise_rms\"") != std::string::npos;
+    EXPECT_EQ(with_term, straight.step());
+  }
+}
+
+TEST(Trainer, UnknownObjectiveIsAClearError) {
+  Config c = Config::parse("[training]\nobjective = \"denoise\"\n", "t.toml");
+  SectionReader s(c, "training");
+  try {
+    TrainerOptions::from_section(s);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("objective"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("supervised"), std::string::npos) << e.message();
+  }
 }
