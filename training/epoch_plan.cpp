@@ -5,21 +5,9 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/random.hpp"
 
 namespace pdestream::training {
-
-namespace {
-
-// splitmix64: a fixed, portable mixing function (std::shuffle's use of the engine is
-// implementation-defined, so the permutation is done by hand with this generator).
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
 
 std::pair<std::int64_t, std::int64_t> shard_range(std::int64_t count, int rank, int size) {
   PDS_CHECK(size > 0 && rank >= 0 && rank < size, "shard_range: rank " << rank << " of " << size);
@@ -46,9 +34,9 @@ std::vector<std::int64_t> EpochPlan::order(std::int64_t epoch) const {
   std::vector<std::int64_t> p(n_);
   std::iota(p.begin(), p.end(), 0);
   if (!shuffle_) return p;
-  std::uint64_t state = mix(seed_ ^ mix(static_cast<std::uint64_t>(epoch) + 0x51ed270b27d3c1ull));
+  std::uint64_t state = splitmix64(seed_ ^ splitmix64(static_cast<std::uint64_t>(epoch) + 0x51ed270b27d3c1ull));
   for (std::int64_t i = n_ - 1; i > 0; --i) {
-    state = mix(state);
+    state = splitmix64(state);
     // Multiply-shift bounded draw: unbiased enough for shuffling (bias < 2^-32 for N < 2^32).
     const auto j = static_cast<std::int64_t>((static_cast<unsigned __int128>(state) * (i + 1)) >> 64);
     std::swap(p[i], p[j]);

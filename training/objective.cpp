@@ -6,18 +6,12 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/random.hpp"
 
 namespace pdestream::training {
 
 namespace {
 
-// splitmix64: decorrelates nearby (seed, step, index) triples.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // The default: a supervised loss on (input, target) pairs.
 class Supervised : public Objective {
@@ -76,7 +70,9 @@ const ObjectiveRegistration& find(const std::string& name) {
 }  // namespace
 
 torch::Generator ObjectiveInput::generator(std::int64_t i) const {
-  const auto s = mix(mix(mix(seed) ^ static_cast<std::uint64_t>(step)) ^ static_cast<std::uint64_t>(batch.offset + i));
+  // (seed, step, position) mixed in turn, so nearby triples give unrelated streams.
+  const auto s = splitmix64(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(step)) ^
+                            static_cast<std::uint64_t>(batch.offset + i));
   return at::make_generator<at::CPUGeneratorImpl>(s);
 }
 

@@ -1,0 +1,17 @@
+#pragma once
+// splitmix64: a fixed, portable mixing function. Seeds derived with it are the same on every
+// platform and standard library (unlike std::shuffle's or the distributions' use of an
+// engine), so a seeded draw is reproducible across machines and rank counts.
+
+#include <cstdint>
+
+namespace pdestream {
+
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace pdestream
