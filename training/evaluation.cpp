@@ -88,6 +88,68 @@ std::vector<std::string> gather_text(MPI_Comm comm, const std::string& text) {
   return out;
 }
 
+// sum += v, growing sum to v's length.
+void add_to(std::vector<double>& sum, const std::vector<double>& v) {
+  if (sum.size() < v.size()) sum.resize(v.size(), 0.0);
+  for (std::size_t i = 0; i < v.size(); ++i) sum[i] += v[i];
+}
+
+// Sums a per-rank curve over ranks (ranks that evaluated nothing have an empty one).
+void sum_over_ranks(std::vector<double>& curve, MPI_Comm comm) {
+  int length = static_cast<int>(curve.size());
+  MPI_Allreduce(MPI_IN_PLACE, &length, 1, MPI_INT, MPI_MAX, comm);
+  curve.resize(static_cast<std::size_t>(length), 0.0);
+  MPI_Allreduce(MPI_IN_PLACE, curve.data(), length, MPI_DOUBLE, MPI_SUM, comm);
+}
+
+// The errors by parameter value: by distinct value when a parameter repeats and takes at
+// most 8 values, else in 5 equal-width bins over its range, so seen and unseen values can
+// be compared.
+nlohmann::json breakdown(const std::vector<std::string>& names, const std::vector<double>& params,
+                         const std::vector<double>& errors, const std::vector<double>& nrmses) {
+  nlohmann::json out = nlohmann::json::object();
+  const std::size_t n = errors.size(), p = names.size();
+  if (p == 0 || n == 0) return out;
+  for (std::size_t j = 0; j < p; ++j) {
+    std::vector<double> values(n);
+    for (std::size_t k = 0; k < n; ++k) values[k] = params[k * p + j];
+    std::vector<double> distinct = values;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    // A parameter that repeats (PDEBench's beta = 0.1, 0.4, ...) is listed by value; one
+    // that varies continuously (every trajectory its own value) in bins.
+    const bool by_value = distinct.size() == 1 || (distinct.size() <= 8 && distinct.size() < n);
+    const std::size_t groups = by_value ? distinct.size() : 5;
+    const double lo = distinct.front(), hi = distinct.back();
+    std::vector<double> err(groups, 0.0), nrm(groups, 0.0);
+    std::vector<std::int64_t> count(groups, 0);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t g =
+          by_value ? static_cast<std::size_t>(std::lower_bound(distinct.begin(), distinct.end(), values[k]) - distinct.begin())
+                   : std::min<std::size_t>(groups - 1, static_cast<std::size_t>((values[k] - lo) / (hi - lo) * groups));
+      err[g] += errors[k];
+      nrm[g] += nrmses[k];
+      ++count[g];
+    }
+    nlohmann::json list = nlohmann::json::array();
+    for (std::size_t g = 0; g < groups; ++g) {
+      if (count[g] == 0) continue;
+      nlohmann::json entry = {{"count", count[g]},
+                              {"relative_l2", err[g] / static_cast<double>(count[g])},
+                              {"nrmse", nrm[g] / static_cast<double>(count[g])}};
+      if (by_value) {
+        entry["value"] = distinct[g];
+      } else {
+        entry["low"] = lo + (hi - lo) * static_cast<double>(g) / static_cast<double>(groups);
+        entry["high"] = lo + (hi - lo) * static_cast<double>(g + 1) / static_cast<double>(groups);
+      }
+      list.push_back(entry);
+    }
+    out[names[j]] = list;
+  }
+  return out;
+}
+
 }  // namespace
 
 LoadedSurrogate LoadedSurrogate::from_file(const std::string& path) {
@@ -172,9 +234,62 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
     }
   }
   e.relative_l2 = relative_l2(e.prediction.flatten().unsqueeze(0), e.truth.flatten().unsqueeze(0)).item<double>();
-  auto per = relative_l2(e.prediction, e.truth);
-  for (std::int64_t i = 0; i < per.size(0); ++i) e.per_step.push_back(per[i].item<double>());
+  auto as_vector = [](const torch::Tensor& t) {
+    auto d = t.contiguous().to(torch::kFloat64).flatten();
+    return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  };
+  e.per_step = as_vector(relative_l2(e.prediction, e.truth));
+  e.params = traj.params;
+  const auto nrmse = nrmse_per_step(e.prediction, e.truth);
+  e.nrmse_per_step = as_vector(nrmse);
+  e.nrmse = nrmse.mean().item<double>();
+  e.correlation_per_step = as_vector(correlation_per_step(e.prediction, e.truth));
+  e.conservation_sq = as_vector(conservation_sq(e.prediction, e.truth));
   return e;
+}
+
+namespace {
+// [T, C, *spatial] -> [T, C, points] in float64, so sums over large grids keep their digits.
+torch::Tensor points(const torch::Tensor& frames) {
+  PDS_CHECK(frames.dim() >= 3, "metrics need [T, C, *spatial] frames, got " << surrogates::shape_str(frames));
+  return frames.to(torch::kFloat64).flatten(2);
+}
+}  // namespace
+
+torch::Tensor nrmse_per_step(const torch::Tensor& pred, const torch::Tensor& truth) {
+  PDS_CHECK(pred.sizes() == truth.sizes(), "nRMSE needs equal shapes, got " << surrogates::shape_str(pred) << " and "
+                                                                            << surrogates::shape_str(truth));
+  const auto p = points(pred), y = points(truth);
+  const auto err = (p - y).pow(2).mean(2).sqrt();
+  const auto norm = y.pow(2).mean(2).sqrt();
+  // An all-zero true field: its error is then absolute, as for the relative L2.
+  return (err / torch::where(norm > 0, norm, torch::ones_like(norm))).mean(1);
+}
+
+torch::Tensor correlation_per_step(const torch::Tensor& pred, const torch::Tensor& truth) {
+  PDS_CHECK(pred.sizes() == truth.sizes(), "correlation needs equal shapes, got " << surrogates::shape_str(pred)
+                                                                                  << " and " << surrogates::shape_str(truth));
+  auto p = points(pred).flatten(1), y = points(truth).flatten(1);
+  p = p - p.mean(1, true);
+  y = y - y.mean(1, true);
+  const auto denom = (p.pow(2).sum(1) * y.pow(2).sum(1)).sqrt();
+  // Two constant fields correlate perfectly only if they are equal.
+  const auto equal = ((points(pred) - points(truth)).abs().flatten(1).amax(1) == 0).to(torch::kFloat64);
+  return torch::where(denom > 0, (p * y).sum(1) / denom.clamp_min(1e-300), equal);
+}
+
+torch::Tensor conservation_sq(const torch::Tensor& pred, const torch::Tensor& truth) {
+  PDS_CHECK(pred.sizes() == truth.sizes(), "cRMSE needs equal shapes, got " << surrogates::shape_str(pred) << " and "
+                                                                            << surrogates::shape_str(truth));
+  const auto p = points(pred), y = points(truth);
+  const double n = static_cast<double>(p.size(2));
+  return ((p.sum(2) - y.sum(2)) / n).pow(2).transpose(0, 1).contiguous();
+}
+
+std::int64_t high_correlation_steps(const std::vector<double>& correlation, double threshold) {
+  for (std::size_t t = 0; t < correlation.size(); ++t)
+    if (!(correlation[t] >= threshold)) return static_cast<std::int64_t>(t);
+  return static_cast<std::int64_t>(correlation.size());
 }
 
 
@@ -208,8 +323,12 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   const auto n = static_cast<std::int64_t>(ids.size());
 
   // Every rank evaluates samples rank, rank + size, ...; rounds keep collective writes in step.
-  std::vector<double> errors(n, 0.0);
-  std::vector<double> step_sum;
+  std::vector<double> errors(n, 0.0), nrmses(n, 0.0);
+  const auto num_params = layout.param_names.size();
+  std::vector<double> params(static_cast<std::size_t>(n) * num_params, 0.0);
+  // Sums over this rank's trajectories, per predicted frame (and channel for conservation).
+  std::vector<double> step_sum, nrmse_sum, correlation_sum, conservation_sum;
+  std::vector<double> first_times;  // rank 0: the predicted times of sample 0
   std::unique_ptr<io::DatasetWriter> writer;
   std::vector<std::string> png_lines(n);  // this rank's report lines, by sample position
   const std::int64_t rounds = (n + size - 1) / size;
@@ -221,8 +340,13 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     });
     if (k < n) {
       errors[k] = e.relative_l2;
-      if (step_sum.size() < e.per_step.size()) step_sum.resize(e.per_step.size(), 0.0);
-      for (std::size_t i = 0; i < e.per_step.size(); ++i) step_sum[i] += e.per_step[i];
+      nrmses[k] = e.nrmse;
+      for (std::size_t j = 0; j < num_params && j < e.params.size(); ++j) params[k * num_params + j] = e.params[j];
+      add_to(step_sum, e.per_step);
+      add_to(nrmse_sum, e.nrmse_per_step);
+      add_to(correlation_sum, e.correlation_per_step);
+      add_to(conservation_sum, e.conservation_sq);
+      if (k == 0) first_times = e.times;
     }
     if (!args.out.empty()) {
       if (!writer) {
@@ -290,10 +414,30 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     writer->close();
   }
   MPI_Allreduce(MPI_IN_PLACE, errors.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
-  int steps = static_cast<int>(step_sum.size());
-  MPI_Allreduce(MPI_IN_PLACE, &steps, 1, MPI_INT, MPI_MAX, world);
-  step_sum.resize(steps, 0.0);
-  MPI_Allreduce(MPI_IN_PLACE, step_sum.data(), steps, MPI_DOUBLE, MPI_SUM, world);
+  MPI_Allreduce(MPI_IN_PLACE, nrmses.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
+  MPI_Allreduce(MPI_IN_PLACE, params.data(), static_cast<int>(params.size()), MPI_DOUBLE, MPI_SUM, world);
+  for (auto* curve : {&step_sum, &nrmse_sum, &correlation_sum, &conservation_sum}) sum_over_ranks(*curve, world);
+  const int steps = static_cast<int>(step_sum.size());
+  const auto mean_of = [n](const std::vector<double>& sum) {
+    std::vector<double> m(sum.size());
+    for (std::size_t i = 0; i < sum.size(); ++i) m[i] = sum[i] / static_cast<double>(n);
+    return m;
+  };
+  const auto nrmse_curve = mean_of(nrmse_sum), correlation = mean_of(correlation_sum);
+  double nrmse = 0, crmse = 0;
+  for (double v : nrmse_curve) nrmse += v / static_cast<double>(nrmse_curve.size());
+  for (double v : mean_of(conservation_sum)) crmse += std::sqrt(v) / static_cast<double>(conservation_sum.size());
+  nlohmann::json high = nlohmann::json::object();
+  for (double threshold : {0.8, 0.9, 0.95}) {
+    const auto k = high_correlation_steps(correlation, threshold);
+    const bool beyond = k >= static_cast<std::int64_t>(correlation.size());
+    std::ostringstream key;
+    key << threshold;
+    high[key.str()] = {{"steps", k},
+                       {"time", first_times.empty() ? 0.0 : first_times[beyond ? first_times.size() - 1 : k]},
+                       {"beyond_horizon", beyond}};
+  }
+  const auto by_parameter = breakdown(layout.param_names, params, errors, nrmses);
 
   std::vector<double> sorted = errors;
   std::sort(sorted.begin(), sorted.end());
@@ -305,7 +449,20 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   os.precision(4);
   os << "[evaluate] " << surrogate.model->kind() << " / " << surrogate.task->kind() << " on " << n << " trajectories of "
      << store->path() << "\n  relative L2: mean " << mean << ", median " << median << ", worst " << errors[worst]
-     << " (sample " << ids[worst] << ")";
+     << " (sample " << ids[worst] << ")\n  nRMSE " << nrmse << ", cRMSE " << crmse << "; correlation stays";
+  for (const auto& [threshold, h] : high.items())
+    os << (threshold == "0.8" ? " " : ", ") << "> " << threshold << " for " << h["steps"] << " of " << correlation.size()
+       << " frames";
+  for (const auto& [name, groups] : by_parameter.items()) {
+    os << "\n  by " << name << ":";
+    for (const auto& g : groups) {
+      if (g.contains("value"))
+        os << " " << g["value"].get<double>();
+      else
+        os << " [" << g["low"].get<double>() << ", " << g["high"].get<double>() << "]";
+      os << " " << g["relative_l2"].get<double>() << " (" << g["count"] << ")";
+    }
+  }
   if (surrogate.task->kind() == "autoregressive") {
     os << "\n  error vs rollout step:";
     for (int i = 0; i < steps; ++i) os << (i % 10 == 0 ? "\n   " : "") << " " << step_sum[i] / static_cast<double>(n);
@@ -318,7 +475,10 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   if (rank == 0) {
     std::ofstream metrics(args.run + "/evaluation.json");
     nlohmann::json j = {{"data", store->path()}, {"samples", ids}, {"relative_l2", errors},
-                        {"mean", mean},          {"median", median}, {"worst", errors[worst]}};
+                        {"mean", mean},          {"median", median}, {"worst", errors[worst]},
+                        {"nrmse", nrmse},        {"crmse", crmse}, {"nrmse_per_sample", nrmses},
+                        {"nrmse_per_step", nrmse_curve}, {"correlation_per_step", correlation},
+                        {"high_correlation_time", high}, {"by_parameter", by_parameter}};
     if (steps > 0) {
       std::vector<double> curve(steps);
       for (int i = 0; i < steps; ++i) curve[i] = step_sum[i] / static_cast<double>(n);

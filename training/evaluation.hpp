@@ -41,7 +41,27 @@ struct TrajectoryEvaluation {
   torch::Tensor truth;         // [T, C, *spatial]
   double relative_l2 = 0;      // over the whole predicted trajectory
   std::vector<double> per_step;  // relative L2 of each predicted frame
+  std::vector<double> params;  // the trajectory's PDE parameters
+  // PDEBench's metrics, per predicted frame (see the functions below).
+  std::vector<double> nrmse_per_step;        // nRMSE, mean over channels
+  std::vector<double> correlation_per_step;  // Pearson correlation over channels and space
+  std::vector<double> conservation_sq;       // [C * T]: ((sum pred - sum truth) / points)^2
+  double nrmse = 0;                          // mean of nrmse_per_step
 };
+
+// Metrics of one predicted trajectory against the truth, both [T, C, *spatial]:
+//   nRMSE[t]  = mean over channels c of RMSE_space(pred - truth)[t, c] / RMS_space(truth)[t, c]
+//               (PDEBench's normalised RMSE; averaged over trajectories it is theirs)
+//   corr[t]   = Pearson correlation of pred[t] and truth[t] over channels and space
+//   cons[c,t] = ((sum_space pred - sum_space truth)[t, c] / points)^2; the cRMSE of a set is
+//               the mean over (c, t) of sqrt(mean over trajectories of cons[c, t])
+torch::Tensor nrmse_per_step(const torch::Tensor& pred, const torch::Tensor& truth);        // [T]
+torch::Tensor correlation_per_step(const torch::Tensor& pred, const torch::Tensor& truth);  // [T]
+torch::Tensor conservation_sq(const torch::Tensor& pred, const torch::Tensor& truth);       // [C, T]
+
+// The first predicted frame whose (mean) correlation falls below `threshold`: its index,
+// or the number of frames if none does.
+std::int64_t high_correlation_steps(const std::vector<double>& correlation, double threshold);
 
 TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& surrogate, const surrogates::Trajectory& trajectory);
 

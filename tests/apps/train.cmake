@@ -74,6 +74,18 @@ set_tests_properties(cli_evaluate_outputs PROPERTIES FIXTURES_REQUIRED evaluated
 cli_test(evaluate_set "unit" ${EXPECT} ok "field_at_time on 6 trajectories"
   ${PDS} evaluate --run train1 --set data.validation_fraction=0.5)
 set_tests_properties(cli_evaluate_set PROPERTIES FIXTURES_REQUIRED "train_data;train_run" DEPENDS cli_evaluate_outputs)
+# PDEBench's metrics, the high-correlation time and the error by parameter value, printed
+# and in evaluation.json.
+cli_test(evaluate_metrics "unit" bash -c "${EXPECT_STR} ok \
+  'nRMSE [0-9.e-]+, cRMSE [0-9.e-]+. correlation stays > 0.8 for [0-9]+ of 5 frames, > 0.9 .*by alpha: \\[' \
+  $<TARGET_FILE:pdestream> evaluate --run train1 --set data.validation_fraction=0.5 && ${PY} -c \"import json
+j = json.load(open('train1/evaluation.json'))
+assert 0 < j['nrmse'] < 2 and j['crmse'] >= 0, j
+assert len(j['correlation_per_step']) == 5 and set(j['high_correlation_time']) == {'0.8', '0.9', '0.95'}, j
+assert sum(g['count'] for g in next(iter(j['by_parameter'].values()))) == 6, j['by_parameter']
+print('evaluation.json has the metrics')\"")
+set_tests_properties(cli_evaluate_metrics PROPERTIES FIXTURES_REQUIRED "train_data;train_run" DEPENDS cli_evaluate_outputs)
+
 # The held-out trajectories come from the one split that train uses (training::split_dataset):
 # [data] validation_path is honoured, and validation_fraction = 0 holds none out.
 cli_test(evaluate_validation_path "unit" ${EXPECT} ok "field_at_time on 12 trajectories of train_data.h5"
