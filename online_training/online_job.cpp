@@ -225,17 +225,17 @@ struct TrainerRank {
   training::Trainer& trainer;
 };
 
-// A stream has no epoch length: a schedule runs over the steps the sample budget should
-// take (each example drawn once, pseudo_epochs times for firo).
+// A stream has no epoch length: schedules and curricula run over the steps the sample
+// budget should take (each example drawn once, pseudo_epochs times for firo).
 void set_schedule_horizon(TrainerRank& t) {
   const auto& o = t.trainer.options();
-  if (o.schedule == "none" || o.max_steps > 0) return;
+  if (o.max_steps > 0) return;
   const auto per_sim = t.job.task->num_examples(t.job.tshape);
   const auto passes = t.opt.buffer.kind == "firo" ? t.opt.buffer.pseudo_epochs : 1;
   const auto estimate = (t.spec.samples * per_sim * passes + o.batch_size - 1) / o.batch_size;
   t.trainer.set_horizon(estimate);
   std::ostringstream os;
-  os << "[online] learning-rate schedule \"" << o.schedule << "\" over " << estimate
+  os << "[online] schedule \"" << o.schedule << "\" and objective \"" << o.objective << "\" over " << estimate
      << " steps, estimated from the budget: " << t.spec.samples << " simulations x " << per_sim << " examples"
      << (passes > 1 ? " x " + std::to_string(passes) + " draws" : std::string()) << " / batch " << o.batch_size
      << " (training.max_steps sets it exactly)";
@@ -559,7 +559,8 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     if (!resumed) {
       // Normalisers from the held-out simulations: same distribution, known before training.
       input_norm->update(val.input);
-      target_norm->update(val.target);
+      target_norm->update(val.target.dim() > 2 ? surrogates::frames_as_batch(val.target, target_norm->channels())
+                                               : val.target);
     }
     auto in_shape = val.input.sizes().slice(1).vec(), out_shape = val.target.sizes().slice(1).vec();
     StreamSource stream(*buffer, trainer_options.batch_size, local, opt.wait_timeout, in_shape, out_shape);

@@ -170,13 +170,20 @@ class AutoregressiveTask : public Task {
   AutoregressiveTask(OptionReader& r, Layout layout) : Task(layout) {
     history_ = r.get_int("history", 1, 1, 1000);
     horizon_ = r.get_int("horizon", 0, 0);
+    unroll_ = r.get_int("unroll", 1, 1, 1000);
+    PDS_CHECK(unroll_ == 1 || layout == Layout::Field,
+              r.where("unroll") << ": unrolled targets need a field model (fno, unet), got a vector model");
   }
   std::string kind() const override { return "autoregressive"; }
   std::int64_t num_examples(const TrajectoryShape& s) const override {
     PDS_CHECK(s.num_times > history_, "autoregressive task: history = " << history_ << " needs more than "
                                                                         << history_ << " frames per trajectory, got "
                                                                         << s.num_times);
-    return s.num_times - history_;
+    PDS_CHECK(s.num_times >= history_ + unroll_, "autoregressive task: history = "
+                                                    << history_ << " and unroll = " << unroll_ << " need at least "
+                                                    << history_ + unroll_ << " frames per trajectory, got "
+                                                    << s.num_times);
+    return s.num_times - history_ - unroll_ + 1;
   }
   std::int64_t input_channels(const TrajectoryShape& s) const override { return history_ * s.channels; }
   ModelShape model_shape(const TrajectoryShape& s) const override {
@@ -189,15 +196,18 @@ class AutoregressiveTask : public Task {
     check_index("autoregressive", i, num_examples(s));
     // Frames i..i+k-1 stacked on channels, oldest first: [k * C, *spatial].
     auto past = t.frames.narrow(0, i, history_).flatten(0, 1);
-    return {shape_field(past), shape_field(t.frames[i + history_])};
+    // The next `unroll` frames, stacked on channels the same way: [m * C, *spatial].
+    auto next = t.frames.narrow(0, i + history_, unroll_).flatten(0, 1);
+    return {shape_field(past), shape_field(next)};
   }
   nlohmann::json options_json() const override {
-    return {{"kind", kind()}, {"history", history_}, {"horizon", horizon_}};
+    return {{"kind", kind()}, {"history", history_}, {"horizon", horizon_}, {"unroll", unroll_}};
   }
 
  private:
   std::int64_t history_ = 1;
   std::int64_t horizon_ = 0;
+  std::int64_t unroll_ = 1;
 };
 
 }  // namespace
@@ -228,6 +238,14 @@ std::unique_ptr<Task> make_task(SectionReader& section, Layout layout) {
 std::unique_ptr<Task> make_task_from_json(const nlohmann::json& options, Layout layout, const std::string& origin) {
   JsonOptionReader reader(options, origin, "task");
   return make_task(reader.get_string("kind", std::nullopt, task_kinds()), reader, layout);
+}
+
+torch::Tensor frames_as_batch(const torch::Tensor& stacked, std::int64_t channels) {
+  PDS_CHECK(stacked.dim() >= 2 && channels > 0 && stacked.size(1) % channels == 0,
+            "expected [B, m * " << channels << ", ...] stacked frames, got " << shape_str(stacked));
+  std::vector<std::int64_t> sizes = {-1, channels};
+  sizes.insert(sizes.end(), stacked.sizes().begin() + 2, stacked.sizes().end());
+  return stacked.reshape(sizes);
 }
 
 torch::Tensor rollout(Surrogate& model, const torch::Tensor& initial_frames, std::int64_t steps,

@@ -11,8 +11,10 @@
 //   operator        u(t[input_index]) -> u(t[t_index])       Burgers (FNO paper)
 //     one example per trajectory; negative indices count from the end (t_index = -1: T)
 //   autoregressive  u(t_{i-k+1}..t_i) stacked on channels -> u(t_{i+1})   Navier-Stokes
-//     `history` k frames; Nt - k examples per trajectory; `horizon` is the number of
-//     rollout steps evaluation uses (0: to the end of the trajectory)
+//     `history` k frames; `unroll` m next frames as the target, stacked on channels
+//     ([m * C, *spatial]: unrolled training, objective = "rollout"; field models only);
+//     Nt - k - m + 1 examples per trajectory; `horizon` is the number of rollout steps
+//     evaluation uses (0: to the end of the trajectory)
 //
 // Examples are unbatched ([C_in, *spatial] or [F]); collate() stacks them. Vector-layout
 // tasks flatten fields channel-major ([C, *spatial] -> [C * N]).
@@ -95,6 +97,10 @@ std::unique_ptr<Task> make_task(SectionReader& section, Layout layout);
 std::unique_ptr<Task> make_task_from_json(const nlohmann::json& options, Layout layout,
                                           const std::string& origin = "task options");
 std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, Layout layout);
+
+// Frames stacked on channels [B, m * C, *spatial] as a batch of frames [B * m, C, *spatial]
+// (what the per-channel normalisers see of an unrolled target).
+torch::Tensor frames_as_batch(const torch::Tensor& stacked, std::int64_t channels);
 
 // Autoregressive rollout: initial_frames [B, k, C, *spatial] (the last k states), returns
 // the next `steps` states [B, steps, C, *spatial], each prediction fed back as input.

@@ -101,7 +101,8 @@ void fit_normalizers(const DatasetSource& source, surrogates::UnitGaussianNormal
     if (chunk.empty()) return;
     auto b = surrogates::collate(chunk);
     input.update(b.input);
-    target.update(b.target);
+    // Unrolled targets hold m frames: the normaliser sees each frame.
+    target.update(b.target.dim() > 2 ? surrogates::frames_as_batch(b.target, target.channels()) : b.target);
     chunk.clear();
   };
   for (std::int64_t k = 0; k < take; ++k) {

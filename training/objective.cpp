@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 
 #include "core/error.hpp"
@@ -22,6 +23,10 @@ class Supervised : public Objective {
     const auto& b = in.batch;
     auto x = in.input ? in.input->encode(b.x) : b.x;
     auto pred = in.model.forward(x);
+    PDS_CHECK(pred.size(1) == b.y.size(1) || pred.dim() <= 2 || b.y.size(1) % pred.size(1) != 0,
+              "objective supervised: the targets hold " << b.y.size(1) / pred.size(1)
+                                                        << " frames (the task's unroll): train them with [training] "
+                                                           "objective = \"rollout\"");
     ObjectiveOutput out;
     if (loss_ == "rel_l2") {
       // In physical units, like the FNO reference: decode the prediction.
@@ -35,6 +40,78 @@ class Supervised : public Objective {
 
  private:
   std::string loss_;
+};
+
+// Unrolled training: m steps from the true history, the model's own predictions fed back for
+// the first t_ar of them (the curriculum), the true frames after that.
+class Rollout : public Objective {
+ public:
+  explicit Rollout(const nlohmann::json& o)
+      : loss_(o.value("loss", std::string("rel_l2"))),
+        curriculum_(o.value("curriculum", std::string("none"))),
+        pushforward_(o.value("pushforward", false)),
+        input_noise_(o.value("input_noise", 0.0)),
+        last_only_(o.value("unroll_loss", std::string("all")) == "last") {}
+  std::string kind() const override { return "rollout"; }
+  std::vector<std::string> term_names() const override { return {"t_ar", "loss_first_step", "loss_last_step"}; }
+
+  ObjectiveOutput compute(const ObjectiveInput& in) override {
+    const auto& b = in.batch;
+    const auto batch = b.x.size(0);
+    auto window = b.x;
+    if (input_noise_ > 0) {
+      // In normalised units, so one std means the same for every channel.
+      std::vector<torch::Tensor> noise;
+      for (std::int64_t i = 0; i < batch; ++i) {
+        auto g = in.generator(i);
+        noise.push_back(torch::randn(b.x[i].sizes(), g) * input_noise_);
+      }
+      auto n = torch::stack(noise);
+      window = in.input ? in.input->decode(in.input->encode(window) + n) : window + n;
+    }
+    std::vector<torch::Tensor> losses;
+    std::int64_t m = 0, c = 0, t_ar = 0;
+    for (std::int64_t j = 0; m == 0 || j < m; ++j) {
+      auto out = in.model.forward(in.input ? in.input->encode(window) : window);
+      auto pred = in.target ? in.target->decode(out) : out;
+      if (j == 0) {
+        c = pred.size(1);
+        PDS_CHECK(pred.dim() > 2 && b.y.size(1) % c == 0 && b.x.size(1) % c == 0,
+                  "objective rollout: expected stacked frames of " << c << " channels (the autoregressive task), got "
+                                                                 << "input " << surrogates::shape_str(b.x)
+                                                                 << " and target " << surrogates::shape_str(b.y));
+        m = b.y.size(1) / c;
+        const double progress =
+            in.horizon > 0 ? std::min(1.0, static_cast<double>(in.step) / static_cast<double>(in.horizon)) : 1.0;
+        PDS_CHECK(in.horizon > 0 || curriculum_ == "none",
+                  "objective rollout: curriculum = \"" << curriculum_ << "\" needs the run's length (set training.max_steps)");
+        t_ar = curriculum_steps(curriculum_, progress, m);
+      }
+      auto truth = b.y.narrow(1, j * c, c);
+      if (loss_ == "rel_l2") {
+        losses.push_back(relative_l2(pred, truth));
+      } else {
+        auto yn = in.target ? in.target->encode(truth) : truth;
+        losses.push_back((out - yn).pow(2).flatten(1).mean(1));
+      }
+      if (j + 1 < m) {
+        auto next = j + 1 < t_ar ? (pushforward_ ? pred.detach() : pred) : truth;
+        window = torch::cat({window.narrow(1, c, window.size(1) - c), next}, 1);
+      }
+    }
+    ObjectiveOutput o;
+    o.loss = last_only_ ? losses.back() : torch::stack(losses).mean(0);
+    o.terms["t_ar"] = torch::full({batch}, static_cast<double>(t_ar), torch::kFloat64);
+    o.terms["loss_first_step"] = losses.front().detach();
+    o.terms["loss_last_step"] = losses.back().detach();
+    return o;
+  }
+
+ private:
+  std::string loss_, curriculum_;
+  bool pushforward_;
+  double input_noise_;
+  bool last_only_;
 };
 
 std::mutex& registry_mutex() {
@@ -51,6 +128,14 @@ std::map<std::string, ObjectiveRegistration>& registry() {
                           [](const nlohmann::json& o) {
                             return std::make_unique<Supervised>(o.value("loss", std::string("rel_l2")));
                           }};
+    init["rollout"] = {[](SectionReader& s) {
+                         return nlohmann::json{
+                             {"curriculum", s.get_string("curriculum", "none", {"none", "linear", "tanh"})},
+                             {"pushforward", s.get_bool("pushforward", false)},
+                             {"input_noise", s.get_double("input_noise", 0.0, 0.0)},
+                             {"unroll_loss", s.get_string("unroll_loss", "all", {"all", "last"})}};
+                       },
+                       [](const nlohmann::json& o) { return std::make_unique<Rollout>(o); }};
     return init;
   }();
   return r;
@@ -94,6 +179,17 @@ nlohmann::json read_objective_options(const std::string& name, SectionReader& tr
 
 std::unique_ptr<Objective> make_objective(const std::string& name, const nlohmann::json& options) {
   return find(name).make(options);
+}
+
+std::int64_t curriculum_steps(const std::string& kind, double progress, std::int64_t m) {
+  double tau = 1.0;
+  if (kind == "linear")
+    tau = progress;
+  else if (kind == "tanh")
+    tau = 0.5 * (1.0 + std::tanh((progress - 0.5) / 0.2));
+  else
+    PDS_CHECK(kind == "none", "curriculum: expected none, linear or tanh, got \"" << kind << "\"");
+  return std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(static_cast<double>(m) * tau)), 1, m);
 }
 
 torch::Tensor relative_l2(const torch::Tensor& pred, const torch::Tensor& y) {

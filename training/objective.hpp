@@ -5,7 +5,13 @@
 //
 //   [training]
 //   objective = "supervised"   # registered objectives: objective_names()
-//   loss = "rel_l2"            # supervised: rel_l2 (in physical units) | mse (normalised)
+//   loss = "rel_l2"            # the per-example error: rel_l2 (physical units) | mse (normalised)
+//
+//   objective = "rollout"      # unrolled training: the autoregressive task's unroll = m
+//   curriculum = "tanh"        #   none | linear | tanh: how many steps feed predictions back
+//   pushforward = false        #   no gradient through the fed-back predictions
+//   input_noise = 0.0          #   Gaussian noise (std, normalised units) on the input frames
+//   unroll_loss = "all"        #   all | last: the loss of every unrolled step, or the last
 //
 // Randomness: an objective draws its noise, noise levels, rollout lengths or points from
 // ObjectiveInput::generator(i), seeded by (training.seed, step, the example's position in
@@ -36,6 +42,7 @@ struct ObjectiveInput {
   surrogates::UnitGaussianNormalizerImpl* target = nullptr;  // null: targets are used raw
   std::uint64_t seed = 0;
   std::int64_t step = 0;
+  std::int64_t horizon = 0;  // the run's steps in all (Trainer::horizon), 0 if unknown
 
   // A generator for example i of this shard, seeded by (seed, step, batch.offset + i).
   torch::Generator generator(std::int64_t i) const;
@@ -67,6 +74,12 @@ std::vector<std::string> objective_names();
 // Reads `name`'s keys from the [training] section.
 nlohmann::json read_objective_options(const std::string& name, SectionReader& training);
 std::unique_ptr<Objective> make_objective(const std::string& name, const nlohmann::json& options);
+
+// The rollout objective's curriculum: how many of m unrolled steps feed the model's own
+// prediction back (the rest get the true frames: teacher forcing), at `progress` in [0, 1]
+// of training. none: m; linear: tau = progress; tanh (CAPE): tau = (1 + tanh((progress -
+// 1/2) / 0.2)) / 2; then t_ar = clip(floor(m tau), 1, m).
+std::int64_t curriculum_steps(const std::string& kind, double progress, std::int64_t m);
 
 // Per-example relative L2 error ||pred - y|| / ||y|| over all non-batch dimensions.
 torch::Tensor relative_l2(const torch::Tensor& pred, const torch::Tensor& y);

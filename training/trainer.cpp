@@ -128,7 +128,7 @@ double Trainer::scheduled_lr(std::int64_t step, std::int64_t steps_per_epoch) co
     return o.lr * std::pow(o.gamma, static_cast<double>((step - warmup) / period));
   }
   if (o.schedule == "cosine") {
-    const std::int64_t horizon = o.max_steps > 0 ? o.max_steps : steps_per_epoch > 0 ? o.epochs * steps_per_epoch : horizon_;
+    const std::int64_t horizon = this->horizon(steps_per_epoch);
     PDS_CHECK(horizon > 0, "[training] schedule = \"cosine\" needs a horizon, and nothing gives one (no "
                            "training.max_steps, and this data source's epoch length is unknown): set training.max_steps");
     const double progress = std::min(1.0, static_cast<double>(step - warmup) /
@@ -136,6 +136,11 @@ double Trainer::scheduled_lr(std::int64_t step, std::int64_t steps_per_epoch) co
     return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1 + std::cos(M_PI * progress));
   }
   return o.lr;
+}
+
+std::int64_t Trainer::horizon(std::int64_t steps_per_epoch) const {
+  const auto& o = options_;
+  return o.max_steps > 0 ? o.max_steps : steps_per_epoch > 0 ? o.epochs * steps_per_epoch : horizon_;
 }
 
 void Trainer::apply_schedule(std::int64_t steps_per_epoch) { set_lr(*optimizer_, scheduled_lr(step_, steps_per_epoch)); }
@@ -147,8 +152,8 @@ double Trainer::train_step(const Batch& batch) {
   // [loss sum, term sums...] over this shard, summed over ranks below.
   std::vector<double> sums(1 + names.size(), 0.0);
   if (batch.x.size(0) > 0) {
-    ObjectiveInput in{batch, *model_, input_norm_ ? input_norm_.get() : nullptr,
-                      target_norm_ ? target_norm_.get() : nullptr, options_.seed, step_};
+    ObjectiveInput in{batch,  *model_, input_norm_ ? input_norm_.get() : nullptr,
+                      target_norm_ ? target_norm_.get() : nullptr, options_.seed, step_, horizon(steps_per_epoch_)};
     auto out = objective_->compute(in);
     auto sum = out.loss.sum();
     // Weighted so that the allreduced gradient is the global-batch mean's gradient.
@@ -190,7 +195,19 @@ double Trainer::validate(DataSource& source) {
   double sum = 0, count = 0;
   while (auto batch = source.next()) {
     if (batch->x.size(0) == 0) continue;
-    sum += relative_l2(predict(batch->x), batch->y).sum().item<double>();
+    auto pred = predict(batch->x);
+    // Unrolled targets (m frames stacked on channels): predict them autoregressively.
+    if (pred.dim() > 2 && pred.size(1) != batch->y.size(1) && batch->y.size(1) % pred.size(1) == 0) {
+      const auto c = pred.size(1);
+      std::vector<torch::Tensor> frames = {pred};
+      auto window = batch->x;
+      for (std::int64_t j = 1; j < batch->y.size(1) / c; ++j) {
+        window = torch::cat({window.narrow(1, c, window.size(1) - c), frames.back()}, 1);
+        frames.push_back(predict(window));
+      }
+      pred = torch::cat(frames, 1);
+    }
+    sum += relative_l2(pred, batch->y).sum().item<double>();
     count += static_cast<double>(batch->x.size(0));
   }
   const double total = allreduce_sum(count, comm_);
@@ -221,6 +238,7 @@ void Trainer::progress_line(std::int64_t steps_per_epoch, double samples_per_s) 
 
 void Trainer::fit(DataSource& train, DataSource* validation) {
   const std::int64_t per_epoch = train.batches_per_epoch();
+  steps_per_epoch_ = per_epoch;
   auto since = std::chrono::steady_clock::now();
   double examples_since = 0;
   auto validate_now = [&] {

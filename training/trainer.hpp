@@ -110,6 +110,8 @@ class Trainer {
   // `steps_per_epoch` <= 0 when unknown. Throws a one-line error when the schedule needs a
   // horizon or an epoch length that nothing gives.
   double scheduled_lr(std::int64_t step, std::int64_t steps_per_epoch) const;
+  // Steps in all: max_steps, else epochs x steps_per_epoch (> 0), else set_horizon()'s; 0: unknown.
+  std::int64_t horizon(std::int64_t steps_per_epoch) const;
   std::int64_t step() const { return step_; }
   std::int64_t epoch() const { return epoch_; }
   double last_loss() const { return last_loss_; }
@@ -146,6 +148,7 @@ class Trainer {
   GradientAllreduce allreduce_;
   std::int64_t step_ = 0, epoch_ = 0, batch_in_epoch_ = 0;
   std::int64_t horizon_ = 0;
+  std::int64_t steps_per_epoch_ = -1;  // of the source fit() trains on
   double last_loss_ = 0, last_validation_ = -1;
   std::unique_ptr<Objective> objective_;
   std::map<std::string, double> last_terms_;

@@ -77,6 +77,14 @@ cli_test(err_online_step_schedule "mpi" ${EXPECT} fail "schedule = .step. counts
   ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set training.schedule=\"step\"
   --set output.dir=online_step_schedule)
 
+# Unrolled training online: stacked targets through the buffer, the normalisers fitted per
+# frame, and the curriculum's horizon estimated from the budget (12 x 3 examples / 8).
+online_test(unroll "s['sims_done'] == 12" "s['examples_drawn'] == s['examples_received'] == 12 * 3"
+  "0 < s['validation_rel_l2'] < 5" "max(r.get('t_ar', 0) for r in m) >= 1" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set task.kind=\"autoregressive\"
+  --set task.history=1 --set task.unroll=2 --set training.objective=\"rollout\" --set training.curriculum=\"linear\"
+  --set training.schedule=\"cosine\" --set output.dir=online_unroll)
+
 # Bounded memory: a buffer of 4 examples, 2 credits, and simulations much faster than the
 # trainer: the buffer never holds more than its capacity and the simulations wait.
 online_test(bounded_memory "max(r.get('buffer_size', 0) for r in m) <= 4" "s['sim_credit_wait_s'] > 0"

@@ -25,6 +25,25 @@ cli_test(train_outputs "unit" bash -c "test -s train1/model.safetensors && test 
   grep -q '\"val_rel_l2\"' train1/metrics.jsonl && grep -q 'name = \"fno\"' train1/config.toml")
 set_tests_properties(cli_train_outputs PROPERTIES FIXTURES_REQUIRED train_run DEPENDS cli_train_resume)
 
+# Unrolled training: 2 steps of the autoregressive task through the rollout objective with
+# the tanh curriculum, on 1 and 2 ranks; its terms reach metrics.jsonl; the supervised
+# objective refuses unrolled targets in one line.
+set(UNROLL --set task.kind=\"autoregressive\" --set task.history=1 --set task.unroll=2
+    --set training.objective=\"rollout\" --set training.curriculum=\"tanh\" --set training.epochs=2
+    --set training.log_every=1)
+cli_test(train_unroll "unit" ${EXPECT} ok "done: step [0-9]+, .*validation relative L2"
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} ${UNROLL} --set output.dir=train_unroll)
+set_tests_properties(cli_train_unroll PROPERTIES FIXTURES_SETUP train_unroll_run)
+cli_test(train_unroll_metrics "unit" bash -c "grep -q t_ar train_unroll/metrics.jsonl && grep -q loss_last_step train_unroll/metrics.jsonl")
+set_tests_properties(cli_train_unroll_metrics PROPERTIES FIXTURES_REQUIRED train_unroll_run)
+cli_test(train_unroll_np2 "mpi" ${EXPECT} ok "2 trainer rank.*done: step [0-9]+"
+  ${MPI2} ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} ${UNROLL} --set output.dir=train_unroll2)
+cli_test(err_train_unroll_supervised "unit" ${EXPECT} fail "targets hold 2 frames .*objective = .rollout."
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set task.kind=\"autoregressive\" --set task.unroll=2
+  --set output.dir=train_unroll_bad)
+set_tests_properties(cli_train_unroll cli_train_unroll_np2 cli_err_train_unroll_supervised PROPERTIES
+  FIXTURES_REQUIRED train_data)
+
 # training.seed decides the initial weights: two runs with seed 0 write the same model,
 # seed 1 another one (0 epochs: the initial model is what is saved).
 cli_test(train_seed_reproducible "unit" bash -c "set -e

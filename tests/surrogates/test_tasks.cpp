@@ -220,3 +220,28 @@ TEST_F(Tasks, NormalizerStatisticsRoundTripAndMerge) {
   msg = error_of([&] { a->encode(torch::zeros({2, 4, 5})); });
   EXPECT_NE(msg.find("expected [B, 3, ...] or [B, 3 * N], got [2, 4, 5]"), std::string::npos) << msg;
 }
+
+TEST_F(Tasks, AutoregressiveUnrollStacksTheNextFrames) {
+  auto traj = trajectory();
+  auto shape = TrajectoryShape::of(traj);
+  auto ar = task("[task]\nkind = \"autoregressive\"\nhistory = 1\nunroll = 3\n", Layout::Field);
+  EXPECT_EQ(ar->num_examples(shape), 5 - 1 - 3 + 1);
+  EXPECT_EQ(ar->model_shape(shape).out_channels, 2);  // the model still predicts one frame
+  auto e = ar->example(traj, 0);
+  EXPECT_EQ(e.target.sizes().vec(), (Shape{6, 8, 6}));
+  for (int j = 0; j < 3; ++j) EXPECT_TRUE(e.target.narrow(0, 2 * j, 2).equal(traj.frames[1 + j])) << j;
+  EXPECT_EQ(ar->options_json()["unroll"], 3);
+  // The normalisers see each frame of a stacked target.
+  auto batch = collate({e, ar->example(traj, 1)}).target;
+  auto frames = frames_as_batch(batch, 2);
+  EXPECT_EQ(frames.sizes().vec(), (Shape{6, 2, 8, 6}));
+  EXPECT_TRUE(frames[4].equal(batch[1].narrow(0, 2, 2)));
+  // Old model files (no unroll key) read as unroll = 1.
+  auto old = make_task_from_json({{"kind", "autoregressive"}, {"history", 2}, {"horizon", 0}}, Layout::Field);
+  EXPECT_EQ(old->options_json()["unroll"], 1);
+  auto msg = error_of([] { task("[task]\nkind = \"autoregressive\"\nunroll = 2\n", Layout::Vector); });
+  EXPECT_NE(msg.find("unrolled targets need a field model"), std::string::npos) << msg;
+  auto longer = task("[task]\nkind = \"autoregressive\"\nhistory = 3\nunroll = 4\n", Layout::Field);
+  msg = error_of([&] { longer->num_examples(shape); });
+  EXPECT_NE(msg.find("need at least 7 frames per trajectory"), std::string::npos) << msg;
+}

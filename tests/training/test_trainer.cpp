@@ -11,6 +11,7 @@
 #include "core/runtime.hpp"
 #include "surrogates/mlp.hpp"
 #include "surrogates/model_file.hpp"
+#include "surrogates/registry.hpp"
 #include "tests/test_util.hpp"
 #include "training/trainer.hpp"
 
@@ -339,4 +340,114 @@ TEST(Trainer, UnknownObjectiveIsAClearError) {
     EXPECT_NE(e.message().find("objective"), std::string::npos) << e.message();
     EXPECT_NE(e.message().find("supervised"), std::string::npos) << e.message();
   }
+}
+
+namespace {
+
+// Travelling waves u(x, t) = sin(2 pi (x - c t) + phase) on 16 points, [N, Nt, 1, 16];
+// examples for history 2, unroll m: input [2, 16], target [m, 16].
+std::pair<torch::Tensor, torch::Tensor> waves(int n, int m) {
+  torch::manual_seed(1);
+  auto x = torch::linspace(0, 1, 17).narrow(0, 0, 16);
+  std::vector<torch::Tensor> xs, ys;
+  for (int i = 0; i < n; ++i) {
+    const double phase = torch::rand({1}).item<double>() * 6.28, c = 0.05 + 0.05 * (i % 3);
+    std::vector<torch::Tensor> frames;
+    for (int t = 0; t < 2 + m; ++t) frames.push_back(torch::sin(2 * M_PI * (x - c * t) + phase));
+    xs.push_back(torch::stack({frames[0], frames[1]}));
+    ys.push_back(torch::stack(std::vector<torch::Tensor>(frames.begin() + 2, frames.end())));
+  }
+  return {torch::stack(xs), torch::stack(ys)};
+}
+
+std::shared_ptr<surrogates::Surrogate> small_fno(std::uint64_t seed) {
+  torch::manual_seed(seed);
+  return surrogates::make_model_from_json({{"name", "fno"}, {"dim", 1}, {"in_channels", 2}, {"out_channels", 1},
+                                           {"width", 8}, {"modes", 4}, {"layers", 2}, {"projection", 16}});
+}
+
+ObjectiveOutput run_objective(Objective& objective, surrogates::Surrogate& model, const Batch& batch,
+                              std::int64_t step = 0, std::int64_t horizon = 10) {
+  ObjectiveInput in{batch, model, nullptr, nullptr, 3, step, horizon};
+  return objective.compute(in);
+}
+
+}  // namespace
+
+TEST(Objectives, TheRolloutCurriculum) {
+  for (std::int64_t m : {1, 4, 8}) {
+    EXPECT_EQ(curriculum_steps("none", 0.0, m), m);
+    EXPECT_EQ(curriculum_steps("linear", 0.0, m), 1);
+    EXPECT_EQ(curriculum_steps("linear", 0.5, m), std::max<std::int64_t>(1, m / 2));
+    EXPECT_EQ(curriculum_steps("linear", 1.0, m), m);
+    EXPECT_EQ(curriculum_steps("tanh", 0.0, m), 1);  // tau = 0.0067
+    EXPECT_EQ(curriculum_steps("tanh", 0.5, m), std::max<std::int64_t>(1, m / 2));
+    EXPECT_EQ(curriculum_steps("tanh", 1.0, m), std::max<std::int64_t>(1, m - 1));  // tau = 0.9933 < 1
+  }
+}
+
+TEST(Objectives, RolloutWithOneStepIsSupervisedAndPushforwardStopsGradients) {
+  auto [x1, y1] = waves(6, 1);
+  auto model = small_fno(2);
+  Batch one{x1, y1, 6, 0};
+  auto mse = make_objective("supervised", {{"loss", "mse"}});
+  auto unrolled = make_objective("rollout", {{"loss", "mse"}});
+  EXPECT_TRUE(torch::allclose(run_objective(*mse, *model, one).loss, run_objective(*unrolled, *model, one).loss));
+
+  // Three steps, fully autoregressive: pushforward leaves the loss alone but cuts the
+  // gradient through the fed-back predictions.
+  auto [x3, y3] = waves(6, 3);
+  Batch three{x3, y3, 6, 0};
+  auto grads = [&](bool pushforward) {
+    auto o = make_objective("rollout", {{"loss", "mse"}, {"pushforward", pushforward}});
+    model->zero_grad();
+    auto out = run_objective(*o, *model, three);
+    out.loss.sum().backward();
+    std::vector<torch::Tensor> g;
+    for (auto& p : model->parameters()) g.push_back(p.grad().clone());
+    return std::make_pair(out.loss.detach(), g);
+  };
+  auto [loss_a, ga] = grads(false);
+  auto [loss_b, gb] = grads(true);
+  EXPECT_TRUE(torch::allclose(loss_a, loss_b));
+  EXPECT_GT(max_difference(ga, gb), 1e-6);
+  // Teacher forcing (linear curriculum at step 0: t_ar = 1): every step sees true frames, so
+  // step j's loss is the one-step loss on the shifted window.
+  auto tf = make_objective("rollout", {{"loss", "mse"}, {"curriculum", "linear"}, {"unroll_loss", "last"}});
+  auto out = run_objective(*tf, *model, three, 0, 100);
+  EXPECT_EQ(out.terms.at("t_ar")[0].item<double>(), 1.0);
+  Batch shifted{torch::stack({y3.select(1, 0), y3.select(1, 1)}, 1), y3.narrow(1, 2, 1), 6, 0};
+  EXPECT_TRUE(torch::allclose(out.loss, run_objective(*mse, *model, shifted).loss, 1e-5, 1e-6));
+  // The supervised objective refuses unrolled targets with a pointer to the right one.
+  try {
+    run_objective(*mse, *model, three);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("objective = \"rollout\""), std::string::npos) << e.message();
+  }
+}
+
+TEST(Objectives, RolloutWithInputNoiseFollowsOneRank) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  auto [x, y] = waves(21, 3);
+  auto o = options(2);
+  o.batch_size = 6;
+  o.objective = "rollout";
+  o.objective_options = {{"curriculum", "tanh"}, {"input_noise", 0.01}};
+  o.loss = "mse";
+  auto parallel_model = small_fno(5);
+  Trainer parallel(parallel_model, o, MPI_COMM_WORLD, "");
+  TensorDataSource parallel_data(x, y, o.batch_size, 11, rank, size);
+  parallel.fit(parallel_data);
+  auto serial_model = small_fno(5);
+  Trainer serial(serial_model, o, MPI_COMM_SELF, "");
+  TensorDataSource serial_data(x, y, o.batch_size, 11, 0, 1);
+  serial.fit(serial_data);
+  EXPECT_LT(max_difference(weights(*parallel_model), weights(*serial_model)), 1e-5);
+  // tanh curriculum over 2 epochs x 4 steps: t_ar grows from 1 to m - 1 = 2.
+  EXPECT_EQ(parallel.last_terms().at("t_ar"), 2.0);
+  // Validation predicts unrolled targets autoregressively.
+  TensorDataSource val(x, y, 6, 0, rank, size, false);
+  const double v = parallel.validate(val);
+  EXPECT_TRUE(std::isfinite(v) && v > 0) << v;
 }
