@@ -61,30 +61,38 @@ double max_difference(const std::vector<torch::Tensor>& a, const std::vector<tor
   return d;
 }
 
+// The same options, data and initial model trained on every rank of MPI_COMM_WORLD and on
+// one rank alone (shuffle seed 11), for tests that R ranks follow 1 rank.
+struct ParallelAndSerial {
+  std::unique_ptr<Trainer> parallel, serial;
+  double weight_difference() { return max_difference(weights(parallel->model()), weights(serial->model())); }
+};
+ParallelAndSerial fit_parallel_and_serial(const TrainerOptions& o, const torch::Tensor& x, const torch::Tensor& y,
+                                          const std::function<std::shared_ptr<surrogates::Surrogate>()>& make) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  ParallelAndSerial r;
+  r.parallel = std::make_unique<Trainer>(make(), o, MPI_COMM_WORLD, "");
+  TensorDataSource parallel_data(x, y, o.batch_size, 11, rank, size);
+  r.parallel->fit(parallel_data);
+  r.serial = std::make_unique<Trainer>(make(), o, MPI_COMM_SELF, "");
+  TensorDataSource serial_data(x, y, o.batch_size, 11, 0, 1);
+  r.serial->fit(serial_data);
+  return r;
+}
+
 }  // namespace
 
 TEST(Trainer, TwoRanksFollowOneRankWithTheSameGlobalBatch) {
-  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
   auto [x, y] = toy_data(37);  // 37 examples: uneven shards and a short last batch
   auto o = options(3);
   o.clip_grad_norm = 1.0;
   o.schedule = "cosine";
 
-  auto parallel_model = small_mlp(7);
-  Trainer parallel(parallel_model, o, MPI_COMM_WORLD, "");
-  TensorDataSource parallel_data(x, y, o.batch_size, 11, rank, size);
-  parallel.fit(parallel_data);
-
-  auto serial_model = small_mlp(7);
-  Trainer serial(serial_model, o, MPI_COMM_SELF, "");
-  TensorDataSource serial_data(x, y, o.batch_size, 11, 0, 1);
-  serial.fit(serial_data);
-
-  EXPECT_EQ(parallel.step(), 3 * 5);
-  const double diff = max_difference(weights(*parallel_model), weights(*serial_model));
-  EXPECT_LT(diff, 1e-5) << "data-parallel weights drifted from the single-rank run";
-  EXPECT_NEAR(parallel.last_loss(), serial.last_loss(), 1e-5);
-  EXPECT_EQ(max_parameter_divergence(*parallel_model, MPI_COMM_WORLD), 0.0) << "replicas differ";
+  auto r = fit_parallel_and_serial(o, x, y, [] { return small_mlp(7); });
+  EXPECT_EQ(r.parallel->step(), 3 * 5);
+  EXPECT_LT(r.weight_difference(), 1e-5) << "data-parallel weights drifted from the single-rank run";
+  EXPECT_NEAR(r.parallel->last_loss(), r.serial->last_loss(), 1e-5);
+  EXPECT_EQ(max_parameter_divergence(r.parallel->model(), MPI_COMM_WORLD), 0.0) << "replicas differ";
 }
 
 TEST(Trainer, ResumeContinuesBitForBit) {
@@ -284,18 +292,11 @@ TEST(Trainer, AStochasticObjectiveFollowsOneRankAndResumesBitForBit) {
   EXPECT_EQ(o.objective_options["sigma"].get<double>(), 0.3);
 
   // R ranks against 1 rank: the same noise reaches the same examples.
-  auto parallel_model = small_mlp(7);
-  Trainer parallel(parallel_model, o, MPI_COMM_WORLD, "");
-  TensorDataSource parallel_data(x, y, o.batch_size, 11, rank, size);
-  parallel.fit(parallel_data);
-  auto serial_model = small_mlp(7);
-  Trainer serial(serial_model, o, MPI_COMM_SELF, "");
-  TensorDataSource serial_data(x, y, o.batch_size, 11, 0, 1);
-  serial.fit(serial_data);
-  EXPECT_LT(max_difference(weights(*parallel_model), weights(*serial_model)), 1e-5);
-  ASSERT_EQ(parallel.last_terms().count("noise_rms"), 1u);
-  EXPECT_NEAR(parallel.last_terms().at("noise_rms"), serial.last_terms().at("noise_rms"), 1e-6);
-  EXPECT_NEAR(parallel.last_terms().at("noise_rms"), 0.3, 0.15);  // ~sigma, over 3 features
+  auto r = fit_parallel_and_serial(o, x, y, [] { return small_mlp(7); });
+  EXPECT_LT(r.weight_difference(), 1e-5);
+  ASSERT_EQ(r.parallel->last_terms().count("noise_rms"), 1u);
+  EXPECT_NEAR(r.parallel->last_terms().at("noise_rms"), r.serial->last_terms().at("noise_rms"), 1e-6);
+  EXPECT_NEAR(r.parallel->last_terms().at("noise_rms"), 0.3, 0.15);  // ~sigma, over 3 features
 
   // Stopped at step 6 and resumed: the noise after the resume is the noise of a straight run.
   const auto straight_dir = pdestream::testing::scratch_dir("noisy_straight", MPI_COMM_WORLD);
@@ -435,19 +436,12 @@ TEST(Objectives, RolloutWithInputNoiseFollowsOneRank) {
   o.objective = "rollout";
   o.objective_options = {{"curriculum", "tanh"}, {"input_noise", 0.01}};
   o.loss = "mse";
-  auto parallel_model = small_fno(5);
-  Trainer parallel(parallel_model, o, MPI_COMM_WORLD, "");
-  TensorDataSource parallel_data(x, y, o.batch_size, 11, rank, size);
-  parallel.fit(parallel_data);
-  auto serial_model = small_fno(5);
-  Trainer serial(serial_model, o, MPI_COMM_SELF, "");
-  TensorDataSource serial_data(x, y, o.batch_size, 11, 0, 1);
-  serial.fit(serial_data);
-  EXPECT_LT(max_difference(weights(*parallel_model), weights(*serial_model)), 1e-5);
+  auto r = fit_parallel_and_serial(o, x, y, [] { return small_fno(5); });
+  EXPECT_LT(r.weight_difference(), 1e-5);
   // tanh curriculum over 2 epochs x 4 steps: t_ar grows from 1 to m - 1 = 2.
-  EXPECT_EQ(parallel.last_terms().at("t_ar"), 2.0);
+  EXPECT_EQ(r.parallel->last_terms().at("t_ar"), 2.0);
   // Validation predicts unrolled targets autoregressively.
   TensorDataSource val(x, y, 6, 0, rank, size, false);
-  const double v = parallel.validate(val);
+  const double v = r.parallel->validate(val);
   EXPECT_TRUE(std::isfinite(v) && v > 0) << v;
 }
