@@ -40,8 +40,17 @@ std::optional<training::Batch> StreamSource::next() {
     wait_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // An empty draw from a closed buffer means this rank's stream is over.
     const std::int64_t over = got.empty() && buffer_.closed() && buffer_.size() == 0 ? 1 : 0;
-    std::int64_t local[2] = {static_cast<std::int64_t>(got.size()), over}, global[2] = {0, 0};
-    MPI_Allreduce(local, global, 2, MPI_INT64_T, MPI_SUM, comm_);
+    // One collective per batch: every rank's (shard, over) gives the global batch size, the
+    // end of the stream and where this rank's shard starts in the global batch.
+    const std::int64_t local[2] = {static_cast<std::int64_t>(got.size()), over};
+    std::vector<std::int64_t> all(2 * static_cast<std::size_t>(size_));
+    MPI_Allgather(local, 2, MPI_INT64_T, all.data(), 2, MPI_INT64_T, comm_);
+    std::int64_t global[2] = {0, 0}, before = 0;
+    for (int r = 0; r < size_; ++r) {
+      global[0] += all[2 * r];
+      global[1] += all[2 * r + 1];
+      if (r < rank_) before += all[2 * r];
+    }
     if (global[0] == 0) {
       if (global[1] == size_) {
         ended_ = true;
@@ -69,10 +78,7 @@ std::optional<training::Batch> StreamSource::next() {
     }
     training::Batch b;
     b.global_size = global[0];
-    // Where this shard starts in the global batch (objectives seed their draws by it).
-    std::int64_t mine = static_cast<std::int64_t>(got.size()), before = 0;
-    MPI_Exscan(&mine, &before, 1, MPI_INT64_T, MPI_SUM, comm_);
-    b.offset = rank_ == 0 ? 0 : before;
+    b.offset = before;  // objectives seed their draws by it
     drawn_ += static_cast<std::int64_t>(got.size());
     last_drawn_.clear();
     for (const auto& g : got) last_drawn_.emplace_back(g.sim_id, g.index);

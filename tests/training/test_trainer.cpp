@@ -67,6 +67,48 @@ struct ParallelAndSerial {
   std::unique_ptr<Trainer> parallel, serial;
   double weight_difference() { return max_difference(weights(parallel->model()), weights(serial->model())); }
 };
+// A straight run of `o`, and a run stopped after `stop_at` steps (as a killed job after
+// its last checkpoint) then resumed from its checkpoint into a model with other initial
+// weights (seed 99), so everything the resumed run has must come from the checkpoint.
+struct StraightAndResumed {
+  std::string straight_dir, resumed_dir;
+  std::shared_ptr<surrogates::Surrogate> straight_model, resumed_model;
+  std::unique_ptr<Trainer> straight, resumed;
+  std::int64_t stopped_step = 0, resumed_step = 0, resumed_epoch = 0;
+};
+StraightAndResumed straight_and_resumed(const TrainerOptions& o, const torch::Tensor& x, const torch::Tensor& y,
+                                        std::int64_t stop_at, const std::string& tag) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  StraightAndResumed r;
+  r.straight_dir = pdestream::testing::scratch_dir(tag + "_straight", MPI_COMM_WORLD);
+  r.resumed_dir = pdestream::testing::scratch_dir(tag + "_resumed", MPI_COMM_WORLD);
+  r.straight_model = small_mlp(3);
+  r.straight = std::make_unique<Trainer>(r.straight_model, o, MPI_COMM_WORLD, r.straight_dir);
+  TensorDataSource data_a(x, y, o.batch_size, 5, rank, size);
+  r.straight->fit(data_a);
+  auto stopped = o;
+  stopped.max_steps = stop_at;
+  {
+    Trainer first(small_mlp(3), stopped, MPI_COMM_WORLD, r.resumed_dir);
+    TensorDataSource data_b(x, y, o.batch_size, 5, rank, size);
+    first.fit(data_b);
+    r.stopped_step = first.step();
+  }
+  r.resumed_model = small_mlp(99);
+  r.resumed = std::make_unique<Trainer>(r.resumed_model, o, MPI_COMM_WORLD, r.resumed_dir);
+  EXPECT_TRUE(r.resumed->resume_if_possible());
+  r.resumed_step = r.resumed->step();
+  r.resumed_epoch = r.resumed->epoch();
+  TensorDataSource data_c(x, y, o.batch_size, 5, rank, size);
+  r.resumed->fit(data_c);
+  return r;
+}
+
+void expect_same_weights(surrogates::Surrogate& a, surrogates::Surrogate& b) {
+  auto wa = weights(a), wb = weights(b);
+  for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wb[i])) << "parameter " << i;
+}
+
 ParallelAndSerial fit_parallel_and_serial(const TrainerOptions& o, const torch::Tensor& x, const torch::Tensor& y,
                                           const std::function<std::shared_ptr<surrogates::Surrogate>()>& make) {
   const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
@@ -96,7 +138,6 @@ TEST(Trainer, TwoRanksFollowOneRankWithTheSameGlobalBatch) {
 }
 
 TEST(Trainer, ResumeContinuesBitForBit) {
-  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
   auto [x, y] = toy_data(40);
   auto o = options(4);
   o.ema_decay = 0.9;
@@ -104,40 +145,19 @@ TEST(Trainer, ResumeContinuesBitForBit) {
   o.step_epochs = 1;
   o.gamma = 0.7;
   o.loss = "mse";
-  const auto straight_dir = pdestream::testing::scratch_dir("straight", MPI_COMM_WORLD);
-  const auto resumed_dir = pdestream::testing::scratch_dir("resumed", MPI_COMM_WORLD);
-
-  auto a = small_mlp(3);
-  Trainer straight(a, o, MPI_COMM_WORLD, straight_dir);
-  TensorDataSource data_a(x, y, o.batch_size, 5, rank, size);
-  straight.fit(data_a);
-
-  // Stop mid-epoch (step 7 of 4 x 5), as a killed job would after its last checkpoint.
-  auto stopped = o;
-  stopped.max_steps = 7;
-  {
-    auto b = small_mlp(3);
-    Trainer first(b, stopped, MPI_COMM_WORLD, resumed_dir);
-    TensorDataSource data_b(x, y, o.batch_size, 5, rank, size);
-    first.fit(data_b);
-    EXPECT_EQ(first.step(), 7);
-  }
-  auto c = small_mlp(99);  // different initial weights: everything must come from the checkpoint
-  Trainer second(c, o, MPI_COMM_WORLD, resumed_dir);
-  ASSERT_TRUE(second.resume_if_possible());
-  EXPECT_EQ(second.step(), 7);
-  EXPECT_EQ(second.epoch(), 1);
-  TensorDataSource data_c(x, y, o.batch_size, 5, rank, size);
-  second.fit(data_c);
-  EXPECT_EQ(second.step(), straight.step());
-  auto wa = weights(*a), wc = weights(*c);
-  for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wc[i])) << "parameter " << i;
-  EXPECT_DOUBLE_EQ(second.learning_rate(), straight.learning_rate());
+  // Stop mid-epoch (step 7 of 4 x 5).
+  auto r = straight_and_resumed(o, x, y, 7, "plain");
+  EXPECT_EQ(r.stopped_step, 7);
+  EXPECT_EQ(r.resumed_step, 7);
+  EXPECT_EQ(r.resumed_epoch, 1);
+  EXPECT_EQ(r.resumed->step(), r.straight->step());
+  expect_same_weights(*r.straight_model, *r.resumed_model);
+  EXPECT_DOUBLE_EQ(r.resumed->learning_rate(), r.straight->learning_rate());
   // EMA weights too (they are what save_model writes).
-  straight.save_model(straight_dir + "/model.safetensors", {});
-  second.save_model(resumed_dir + "/model.safetensors", {});
-  auto fa = surrogates::read_safetensors_tensors(straight_dir + "/model.safetensors");
-  auto fc = surrogates::read_safetensors_tensors(resumed_dir + "/model.safetensors");
+  r.straight->save_model(r.straight_dir + "/model.safetensors", {});
+  r.resumed->save_model(r.resumed_dir + "/model.safetensors", {});
+  auto fa = surrogates::read_safetensors_tensors(r.straight_dir + "/model.safetensors");
+  auto fc = surrogates::read_safetensors_tensors(r.resumed_dir + "/model.safetensors");
   for (const auto& [name, t] : fa.extra) EXPECT_TRUE(torch::equal(t, fc.extra.at(name))) << name;
 }
 
@@ -281,7 +301,7 @@ void register_noisy_inputs() {
 
 TEST(Trainer, AStochasticObjectiveFollowsOneRankAndResumesBitForBit) {
   register_noisy_inputs();
-  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  const int rank = comm_rank(MPI_COMM_WORLD);
   auto [x, y] = toy_data(37);
   Config c = Config::parse("[training]\nobjective = \"noisy_inputs\"\nsigma = 0.3\nepochs = 3\nbatch_size = 8\n"
                            "lr = 3e-3\nthreads = 1\nlog_every = 1\nseed = 5\n",
@@ -299,35 +319,16 @@ TEST(Trainer, AStochasticObjectiveFollowsOneRankAndResumesBitForBit) {
   EXPECT_NEAR(r.parallel->last_terms().at("noise_rms"), 0.3, 0.15);  // ~sigma, over 3 features
 
   // Stopped at step 6 and resumed: the noise after the resume is the noise of a straight run.
-  const auto straight_dir = pdestream::testing::scratch_dir("noisy_straight", MPI_COMM_WORLD);
-  const auto resumed_dir = pdestream::testing::scratch_dir("noisy_resumed", MPI_COMM_WORLD);
-  auto a = small_mlp(3);
-  Trainer straight(a, o, MPI_COMM_WORLD, straight_dir);
-  TensorDataSource data_a(x, y, o.batch_size, 5, rank, size);
-  straight.fit(data_a);
-  auto stopped = o;
-  stopped.max_steps = 6;
-  {
-    auto b = small_mlp(3);
-    Trainer first(b, stopped, MPI_COMM_WORLD, resumed_dir);
-    TensorDataSource data_b(x, y, o.batch_size, 5, rank, size);
-    first.fit(data_b);
-  }
-  auto m = small_mlp(99);
-  Trainer second(m, o, MPI_COMM_WORLD, resumed_dir);
-  ASSERT_TRUE(second.resume_if_possible());
-  TensorDataSource data_c(x, y, o.batch_size, 5, rank, size);
-  second.fit(data_c);
-  auto wa = weights(*a), wm = weights(*m);
-  for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wm[i])) << "parameter " << i;
+  auto run = straight_and_resumed(o, x, y, 6, "noisy");
+  expect_same_weights(*run.straight_model, *run.resumed_model);
 
   // Every term goes into metrics.jsonl.
   if (rank == 0) {
-    std::ifstream in(straight_dir + "/metrics.jsonl");
+    std::ifstream in(run.straight_dir + "/metrics.jsonl");
     std::string line;
     int with_term = 0;
     while (std::getline(in, line)) with_term += line.find("\"noise_rms\"") != std::string::npos;
-    EXPECT_EQ(with_term, straight.step());
+    EXPECT_EQ(with_term, run.straight->step());
   }
 }
 
