@@ -119,6 +119,11 @@ set_tests_properties(cli_train_dry_run_none_held_out PROPERTIES FIXTURES_REQUIRE
 cli_test(err_evaluate_bad_set "unit" ${EXPECT} fail "unknown section \\[dta\\]"
   ${PDS} evaluate --run train1 --set dta.path=x.h5)
 set_tests_properties(cli_err_evaluate_bad_set PROPERTIES FIXTURES_REQUIRED train_run)
+# Every evaluate --run train1 rewrites train1/evaluation.json: those that run at the same time
+# would read each other's file (cli_evaluate_metrics once saw cli_evaluate_validation_path's).
+set_tests_properties(cli_evaluate_np1 cli_evaluate_np2 cli_evaluate_outputs cli_evaluate_set cli_evaluate_metrics
+  cli_evaluate_validation_path cli_err_evaluate_none_held_out cli_err_evaluate_bad_set PROPERTIES
+  RESOURCE_LOCK train1_evaluation)
 cli_test(err_evaluate_no_run "unit" ${EXPECT} fail "--run nowhere: no model.safetensors there" ${PDS} evaluate --run nowhere)
 # evaluate --png on 2 ranks: one picture per sample (rows t = early, middle, final; panels
 # prediction | truth | error, 16x16 points at 8 px each), one report line per file in order.
@@ -133,7 +138,7 @@ for name in ('evalpng/sample10.png', 'evalpng/sample11.png'):
 print('PNG files ok')\"")
 # (after evaluate_outputs, which checks the evaluation.json that every evaluate rewrites)
 set_tests_properties(cli_evaluate_png PROPERTIES FIXTURES_REQUIRED "train_data;train_run"
-  DEPENDS "cli_train_resume;cli_evaluate_outputs")
+  DEPENDS "cli_train_resume;cli_evaluate_outputs" RESOURCE_LOCK train1_evaluation)
 
 # The FNO-paper configs end to end at toy sizes: Burgers (operator task, FNO1d) and
 # Navier-Stokes (autoregressive task, FNO2d with rollout evaluation).
