@@ -8,6 +8,7 @@
 //   pdestream evaluate --run runs/demo --data runs/demo/validation.h5 --paraview runs/demo/paraview \
 //     --png runs/demo/png
 //   mpirun -np 2 pdestream evaluate --run runs/heat2d_fno --png runs/eval-png --png-samples 4
+//   pdestream evaluate --run runs/advection_fno --data 1D_Advection_Sols_beta0.4.hdf5 --param beta=0.4
 //
 // Without --data it uses the run's held-out trajectories: the config's [data] split, or for
 // an online run its validation simulations (<run>/validation.h5 or [online] validation_path).
@@ -19,19 +20,37 @@
 // middle and final predicted times for field_at_time and autoregressive tasks, the target
 // for operator tasks); prediction and truth of a row share a viridis colour range, the
 // error has its own range symmetric around 0 (blue-white-red). The ranges are printed,
-// one line per file.
+// one line per file. --param name=value gives a parameter value the data does not hold
+// (PDEBench's files name theirs only in the file name), for a model conditioned on it.
 
+#include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "apps/cli.hpp"
+#include "core/config.hpp"
+#include "core/error.hpp"
 #include "training/evaluation.hpp"
 
 namespace pdestream::apps {
 
 namespace {
 
-void run_evaluate(const training::EvaluationSpec& spec, MPI_Comm world) {
+void run_evaluate(training::EvaluationSpec spec, const std::vector<std::string>& params, MPI_Comm world) {
+  for (const auto& text : params) {
+    const auto [name, value] = split_assignment(text);
+    std::size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    PDS_CHECK(used == value.size() && used > 0 && std::isfinite(x),
+              "--param " << text << ": expected name=number, got \"" << value << "\" as the value");
+    spec.params.emplace_back(name, x);
+  }
   const auto result = training::evaluate_dataset(spec, world);
   if (comm_rank(world) == 0) print0(MPI_COMM_SELF, result["report"].get<std::string>());
 }
@@ -40,6 +59,7 @@ void run_evaluate(const training::EvaluationSpec& spec, MPI_Comm world) {
 
 SubcommandRegistration add_evaluate(CLI::App& root) {
   auto args = std::make_shared<training::EvaluationSpec>();
+  auto params = std::make_shared<std::vector<std::string>>();
   auto* cmd = root.add_subcommand("evaluate", "Evaluate a trained model on stored trajectories");
   cmd->add_option("--run", args->run, "Run directory written by pdestream train")->required();
   cmd->add_option("--data", args->data, "HDF5 dataset (default: the run's held-out trajectories)");
@@ -53,7 +73,9 @@ SubcommandRegistration add_evaluate(CLI::App& root) {
   cmd->add_option("--samples", args->samples, "Evaluate at most this many trajectories")->check(CLI::NonNegativeNumber);
   cmd->add_option("--set", args->sets, "Override a key of the run's config: section.key=value (repeatable)")
       ->allow_extra_args(false);
-  return {cmd, [args](MPI_Comm world) { run_evaluate(*args, world); }};
+  cmd->add_option("--param", *params, "A parameter value the data lacks: name=value (repeatable)")
+      ->allow_extra_args(false);
+  return {cmd, [args, params](MPI_Comm world) { run_evaluate(*args, *params, world); }};
 }
 
 }  // namespace pdestream::apps

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 #include <toml.hpp>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream {
 
@@ -32,11 +34,6 @@ const std::vector<std::string>& known_config_sections() {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
 
 void check_sections(const TomlValue& root, const std::string& source) {
   const auto& known = known_config_sections();
@@ -185,7 +182,10 @@ std::string Config::to_toml() const {
   for (const auto& [name, section] : impl_->root.as_table()) {
     os << "[" << name << "]\n";
     for (const auto& [key, value] : section.as_table()) {
-      std::string text = toml::format(value, 0);
+      // Inline, so a table value ([data] params = { beta = 0.4 }) stays on its key's line
+      // (toml::format writes any table as a root table).
+      std::string text =
+          toml::visit(toml::serializer<TomlValue>(std::numeric_limits<std::size_t>::max(), std::numeric_limits<double>::max_digits10, true), value);
       while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
       const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -355,6 +355,80 @@ std::vector<double> SectionReader::get_doubles(const std::string& key,
               where(key) << ": expected a list of numbers, got " << describe(*v));
     out.push_back(e.is_floating() ? e.as_floating() : static_cast<double>(e.as_integer()));
   }
+  return out;
+}
+
+std::vector<std::string> SectionReader::get_strings(const std::string& key,
+                                                   std::optional<std::vector<std::string>> fallback) {
+  state_->used.insert(key);
+  const TomlValue* v = lookup(state_->table, key);
+  if (!v) {
+    PDS_CHECK(fallback.has_value(), where(key) << ": missing required key (expected a list of strings)");
+    return *fallback;
+  }
+  if (v->is_string()) return {v->as_string().str};
+  PDS_CHECK(v->is_array(), where(key) << ": expected a list of strings, got " << describe(*v));
+  std::vector<std::string> out;
+  for (const auto& e : v->as_array()) {
+    PDS_CHECK(e.is_string(), where(key) << ": expected a list of strings, got " << describe(*v));
+    out.push_back(e.as_string().str);
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, double>> number_table(const TomlValue& v, const std::string& where) {
+  const std::string expected = "a table of numbers such as { beta = 0.4 }";
+  PDS_CHECK(v.is_table(), where << ": expected " << expected << ", got " << describe(v));
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [name, e] : v.as_table()) {
+    PDS_CHECK(e.is_floating() || e.is_integer(), where << ": expected " << expected << ", got " << describe(v));
+    out.emplace_back(name, e.is_floating() ? e.as_floating() : static_cast<double>(e.as_integer()));
+    PDS_CHECK(std::isfinite(out.back().second), where << ": " << name << " must be finite, got " << out.back().second);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<double, double>> SectionReader::get_ranges(const std::string& key) {
+  state_->used.insert(key);
+  const TomlValue* v = lookup(state_->table, key);
+  const std::string expected = "a list of [low, high] pairs";
+  PDS_CHECK(v && v->is_array(), where(key) << ": expected " << expected << ", got "
+                                           << (v ? describe(*v) : std::string("nothing")));
+  std::vector<std::pair<double, double>> out;
+  for (const auto& e : v->as_array()) {
+    PDS_CHECK(e.is_array() && e.as_array().size() == 2, where(key) << ": expected " << expected << ", got " << describe(*v));
+    double x[2];
+    for (int i = 0; i < 2; ++i) {
+      const auto& n = e.as_array()[i];
+      PDS_CHECK(n.is_floating() || n.is_integer(), where(key) << ": expected " << expected << ", got " << describe(*v));
+      x[i] = n.is_floating() ? n.as_floating() : static_cast<double>(n.as_integer());
+    }
+    PDS_CHECK(std::isfinite(x[0]) && std::isfinite(x[1]) && x[0] <= x[1],
+              where(key) << ": expected [low, high] with low <= high, got [" << x[0] << ", " << x[1] << "]");
+    out.emplace_back(x[0], x[1]);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> SectionReader::get_number_table(const std::string& key) {
+  state_->used.insert(key);
+  const TomlValue* v = lookup(state_->table, key);
+  PDS_CHECK(v, where(key) << ": missing required key (expected a table of numbers such as { beta = 0.4 })");
+  return number_table(*v, where(key));
+}
+
+std::vector<std::vector<std::pair<std::string, double>>> SectionReader::get_number_tables(const std::string& key) {
+  state_->used.insert(key);
+  const TomlValue* v = lookup(state_->table, key);
+  PDS_CHECK(v && v->is_array(),
+            where(key) << ": expected a list of tables such as [{ beta = 0.1 }, { beta = 0.4 }], got "
+                       << (v ? describe(*v) : std::string("nothing")));
+  std::vector<std::vector<std::pair<std::string, double>>> out;
+  for (const auto& e : v->as_array()) out.push_back(number_table(e, where(key)));
   return out;
 }
 

@@ -77,8 +77,17 @@ class SectionReader {
                          const std::vector<std::string>& choices = {});
   std::vector<double> get_doubles(const std::string& key,
                                   std::optional<std::vector<double>> fallback = {});
+  // A string or a list of strings (a single string gives a list of one).
+  std::vector<std::string> get_strings(const std::string& key,
+                                       std::optional<std::vector<std::string>> fallback = {});
   // A [low, high] pair with low <= high.
   std::pair<double, double> get_range(const std::string& key);
+  // A list of [low, high] pairs, `[[0.5, 1.5], [0.1, 4.0]]`, each with low <= high.
+  std::vector<std::pair<double, double>> get_ranges(const std::string& key);
+  // An inline table of numbers, `{ beta = 0.4, nu = 0.01 }`, in key order.
+  std::vector<std::pair<std::string, double>> get_number_table(const std::string& key);
+  // A list of such tables, `[{ beta = 0.1 }, { beta = 0.4 }]`.
+  std::vector<std::vector<std::pair<std::string, double>>> get_number_tables(const std::string& key);
 
   // Mark a key as understood without reading it (e.g. the registry's `name`).
   void accept(const std::string& key);

@@ -19,6 +19,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream {
 
@@ -63,11 +64,6 @@ enum : std::uint64_t {
   kTagSobolShift = 0x736f626f6cULL,    // "sobol"
 };
 
-std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
-  std::ostringstream os;
-  for (std::size_t i = 0; i < items.size(); ++i) os << (i ? sep : "") << items[i];
-  return os.str();
-}
 
 // ---------------------------------------------------------------------------------------
 // uniform

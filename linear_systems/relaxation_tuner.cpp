@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream::linear_systems {
 
@@ -93,11 +94,6 @@ bool is_sor(PC pc) {
   return sor;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
 
 }  // namespace
 

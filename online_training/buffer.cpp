@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream::online_training {
 
@@ -15,11 +16,6 @@ namespace {
 // drawn very often, so an open last bin keeps the histogram a fixed, printable size.
 constexpr std::size_t kHistogramBins = 8;
 
-std::string join(const std::vector<std::string>& names) {
-  std::ostringstream os;
-  for (std::size_t i = 0; i < names.size(); ++i) os << (i ? ", " : "") << names[i];
-  return os.str();
-}
 
 void count_seen(std::vector<std::int64_t>& histogram, std::int64_t seen) {
   const auto bin = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(seen, 0)),

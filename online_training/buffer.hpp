@@ -39,6 +39,7 @@ struct Sample {
   torch::Tensor input;       // unbatched, as Task::example gives it
   torch::Tensor target;
   std::int64_t seen = 0;     // times drawn for training
+  torch::Tensor cond;        // [P] when the task has a condition, else undefined
 };
 
 struct BufferOptions {

@@ -69,17 +69,19 @@ void shutdown_after_error(Server& server, const OnlineOptions& opt) {
 void save_samples(const std::string& path, const std::vector<Sample>& samples) {
   torch::serialize::OutputArchive a;
   std::vector<std::int64_t> meta;
-  std::vector<torch::Tensor> in, out;
+  std::vector<torch::Tensor> in, out, cond;
   for (const auto& s : samples) {
     meta.insert(meta.end(), {s.sim_id, s.index, s.seen});
     in.push_back(s.input);
     out.push_back(s.target);
+    if (s.cond.defined()) cond.push_back(s.cond);
   }
   a.write("count", torch::tensor(static_cast<std::int64_t>(samples.size())));
   a.write("meta", torch::tensor(meta, torch::kInt64));
   if (!samples.empty()) {
     a.write("input", torch::stack(in));
     a.write("target", torch::stack(out));
+    if (!cond.empty()) a.write("cond", torch::stack(cond));
   }
   a.save_to(path + ".tmp");
   fs::rename(path + ".tmp", path);
@@ -98,8 +100,12 @@ std::vector<Sample> load_samples(const std::string& path) {
   if (n == 0) return samples;
   a.read("input", in);
   a.read("target", out);
+  torch::Tensor cond;
+  if (!a.try_read("cond", cond)) cond = torch::Tensor();
   auto m = meta.accessor<std::int64_t, 1>();
-  for (std::int64_t i = 0; i < n; ++i) samples.push_back(Sample{m[3 * i], m[3 * i + 1], in[i], out[i], m[3 * i + 2]});
+  for (std::int64_t i = 0; i < n; ++i)
+    samples.push_back(
+        Sample{m[3 * i], m[3 * i + 1], in[i], out[i], m[3 * i + 2], cond.defined() ? cond[i] : torch::Tensor()});
   return samples;
 }
 
@@ -197,8 +203,14 @@ JobSetup set_up_models(const OnlineJobSpec& spec, const Roles& roles, MPI_Comm w
     const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
     SectionReader ts(spec.config, "task");
     job.task = surrogates::make_task(ts, surrogates::model_layout(name));
+    // Parameters keep the solver's names and order; min-max ranges are the sampled ones.
+    std::map<std::string, std::pair<double, double>> ranges;
+    for (const auto& r : spec.space.ranges()) ranges[r.name] = {r.low, r.high};
+    if (!job.task->condition().empty())
+      job.task->bind_condition(known, ranges, "solver " + job.solver->name() + "'s parameters");
     auto& t = job.tshape;
     t.num_params = static_cast<std::int64_t>(known.size());
+    t.param_names = known;
     t.num_times = job.solver->num_outputs() + 1;
     t.channels = static_cast<std::int64_t>(job.solver->channels().size());
     for (int a = 0; a < job.solver->grid().dim; ++a) t.spatial.push_back(job.solver->grid().shape[a]);
@@ -555,7 +567,8 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
       for (std::int64_t i = 0; i < n; ++i) val_examples.push_back(job.task->example(traj, i));
     }
     auto val = surrogates::collate(val_examples);
-    training::TensorDataSource validation(val.input, val.target, trainer_options.batch_size, 0, rank, size, false);
+    training::TensorDataSource validation(val.input, val.target, trainer_options.batch_size, 0, rank, size, false,
+                                          val.cond);
     if (!resumed) {
       // Normalisers from the held-out simulations: same distribution, known before training.
       input_norm->update(val.input);
@@ -563,7 +576,8 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
                                                : val.target);
     }
     auto in_shape = val.input.sizes().slice(1).vec(), out_shape = val.target.sizes().slice(1).vec();
-    StreamSource stream(*buffer, trainer_options.batch_size, local, opt.wait_timeout, in_shape, out_shape);
+    StreamSource stream(*buffer, trainer_options.batch_size, local, opt.wait_timeout, in_shape, out_shape,
+                        job.task->condition().size());
     set_watchdog(t, stream);
     set_metrics_hook(t, stream, start);
     std::ofstream draws(draws_path(spec.run_dir, rank), spec.resume ? std::ios::app : std::ios::trunc);

@@ -336,7 +336,7 @@ std::int64_t Server::queue_examples(std::int64_t sample, const surrogates::Traje
   const auto n = std::max<std::int64_t>(task_->num_examples(surrogates::TrajectoryShape::of(t)), 0);
   for (std::int64_t i = 0; i < n; ++i) {
     auto ex = task_->example(t, i);
-    pending_.push_back(Sample{sample, i, ex.input, ex.target, 0});
+    pending_.push_back(Sample{sample, i, ex.input, ex.target, 0, ex.cond});
   }
   return n;
 }

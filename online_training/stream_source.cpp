@@ -10,13 +10,15 @@
 namespace pdestream::online_training {
 
 StreamSource::StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_Comm comm, double wait_timeout,
-                           std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape)
+                           std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape,
+                           std::int64_t cond_dim)
     : buffer_(buffer),
       global_batch_(global_batch),
       comm_(comm),
       wait_timeout_(wait_timeout),
       input_shape_(std::move(input_shape)),
-      target_shape_(std::move(target_shape)) {
+      target_shape_(std::move(target_shape)),
+      cond_dim_(cond_dim) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
 }
@@ -88,14 +90,17 @@ std::optional<training::Batch> StreamSource::next() {
       out.insert(out.begin(), 0);
       b.x = torch::empty(in);
       b.y = torch::empty(out);
+      if (cond_dim_ > 0) b.cond = torch::empty({0, cond_dim_});
     } else {
-      std::vector<torch::Tensor> xs, ys;
+      std::vector<torch::Tensor> xs, ys, cs;
       for (auto& s : got) {
         xs.push_back(s.input);
         ys.push_back(s.target);
+        if (s.cond.defined()) cs.push_back(s.cond);
       }
       b.x = torch::stack(xs);
       b.y = torch::stack(ys);
+      if (!cs.empty()) b.cond = torch::stack(cs);
     }
     return b;
   }

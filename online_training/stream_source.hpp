@@ -26,9 +26,11 @@ namespace pdestream::online_training {
 
 class StreamSource : public training::DataSource {
  public:
-  // `input_shape`/`target_shape`: one example's shapes (for empty shards).
+  // `input_shape`/`target_shape`: one example's shapes, `cond_dim` its condition's length
+  // (for empty shards).
   StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_Comm comm, double wait_timeout,
-               std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape);
+               std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape,
+               std::int64_t cond_dim = 0);
 
   void begin_epoch(std::int64_t epoch, std::int64_t first_batch = 0) override;
   std::optional<training::Batch> next() override;
@@ -58,6 +60,7 @@ class StreamSource : public training::DataSource {
   int rank_ = 0, size_ = 1;
   double wait_timeout_;
   std::vector<std::int64_t> input_shape_, target_shape_;
+  std::int64_t cond_dim_ = 0;
   std::int64_t drawn_ = 0;
   double wait_ = 0;
   bool ended_ = false;

@@ -59,7 +59,7 @@ nlohmann::json FnoOptions::to_json() const {
   return {{"name", "fno"},         {"dim", dim},       {"in_channels", in_channels},
           {"out_channels", out_channels}, {"width", width},   {"modes", modes_per_axis()},
           {"layers", layers},      {"projection", projection}, {"grid", grid},
-          {"padding", padding}};
+          {"padding", padding},    {"cond_dim", cond_dim}};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -145,15 +145,18 @@ void FnoImpl::check_spatial(const std::vector<std::int64_t>& spatial) const {
   }
 }
 
-torch::Tensor FnoImpl::forward(const torch::Tensor& input) {
+torch::Tensor FnoImpl::forward(const torch::Tensor& input) { return forward(input, torch::Tensor()); }
+
+torch::Tensor FnoImpl::forward(const torch::Tensor& input, const torch::Tensor& cond) {
   const int d = options_.dim;
   PDS_CHECK(input.defined() && input.dim() == d + 2 && input.size(1) == options_.in_channels,
             "fno: expected input [B, " << options_.in_channels << (d == 1 ? ", X" : d == 2 ? ", X, Y" : ", X, Y, Z")
                                        << "], got " << shape_str(input));
   std::vector<std::int64_t> spatial(input.sizes().begin() + 2, input.sizes().end());
   check_spatial(spatial);
+  check_cond("fno", cond, input.size(0), options_.cond_dim);
 
-  torch::Tensor x = input;
+  torch::Tensor x = cond.defined() ? torch::cat({input, cond_as_channels(cond, spatial)}, 1) : input;
   if (options_.grid) {
     // Coordinates as the reference's get_grid: linspace(0, 1, n) per axis, x first.
     std::vector<torch::Tensor> channels{x};
@@ -184,7 +187,8 @@ torch::Tensor FnoImpl::forward(const torch::Tensor& input) {
 }
 
 void FnoImpl::pretty_print(std::ostream& os) const {
-  os << "FNO" << options_.dim << "d(in=" << options_.in_channels << (options_.grid ? "+grid" : "")
+  os << "FNO" << options_.dim << "d(in=" << options_.in_channels
+     << (options_.cond_dim ? "+" + std::to_string(options_.cond_dim) + " cond" : "") << (options_.grid ? "+grid" : "")
      << ", out=" << options_.out_channels << ", width=" << options_.width << ", modes=" << shape_str(modes_)
      << ", layers=" << options_.layers << ", padding=" << options_.padding << ")";
 }

@@ -39,10 +39,11 @@ struct FnoOptions {
   std::int64_t projection = 128;  // hidden size of the projection (fc1)
   bool grid = true;               // append normalised coordinates x, y, z in [0, 1]
   std::int64_t padding = 0;       // points appended per axis (0: periodic problem)
+  std::int64_t cond_dim = 0;      // PDE parameters, appended as constant channels before fc0
 
   // modes expanded to one value per axis; throws on a wrong count.
   std::vector<std::int64_t> modes_per_axis() const;
-  std::int64_t lift_in_features() const { return in_channels + (grid ? dim : 0); }
+  std::int64_t lift_in_features() const { return in_channels + cond_dim + (grid ? dim : 0); }
   nlohmann::json to_json() const;
 };
 
@@ -67,8 +68,10 @@ TORCH_MODULE(SpectralConv);
 class FnoImpl : public Surrogate {
  public:
   explicit FnoImpl(const FnoOptions& options = {});
-  using Surrogate::forward;
   torch::Tensor forward(const torch::Tensor& x) override;
+  // Conditioned: cond [B, cond_dim] joins the input as constant channels.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond) override;
+  std::int64_t cond_dim() const override { return options_.cond_dim; }
   std::string kind() const override { return "fno"; }
   Layout layout() const override { return Layout::Field; }
   nlohmann::json options_json() const override { return options_.to_json(); }

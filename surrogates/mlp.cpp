@@ -29,7 +29,7 @@ torch::Tensor apply_activation(const std::string& name, const torch::Tensor& x) 
 
 nlohmann::json MlpOptions::to_json() const {
   return {{"name", "mlp"},   {"in_channels", in_features}, {"out_channels", out_features},
-          {"hidden", hidden}, {"activation", activation}};
+          {"hidden", hidden}, {"activation", activation}, {"cond_dim", cond_dim}};
 }
 
 MlpImpl::MlpImpl(const MlpOptions& o) : options_(o) {
@@ -38,7 +38,7 @@ MlpImpl::MlpImpl(const MlpOptions& o) : options_(o) {
   for (auto h : o.hidden) PDS_CHECK(h >= 1, "mlp: hidden: expected sizes >= 1, got " << shape_str(o.hidden));
   make_activation(o.activation);  // validates the name
   layers_ = torch::nn::Sequential();
-  std::int64_t in = o.in_features;
+  std::int64_t in = o.in_features + o.cond_dim;
   for (auto h : o.hidden) {
     layers_->push_back(torch::nn::Linear(in, h));
     layers_->push_back(make_activation(o.activation));
@@ -48,14 +48,18 @@ MlpImpl::MlpImpl(const MlpOptions& o) : options_(o) {
   register_module("layers", layers_);
 }
 
-torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) { return forward(x, torch::Tensor()); }
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x, const torch::Tensor& cond) {
   PDS_CHECK(x.defined() && x.dim() == 2 && x.size(1) == options_.in_features,
             "mlp: expected input [B, " << options_.in_features << "], got " << shape_str(x));
-  return layers_->forward(x);
+  check_cond("mlp", cond, x.size(0), options_.cond_dim);
+  return layers_->forward(cond.defined() ? torch::cat({x, cond}, 1) : x);
 }
 
 void MlpImpl::pretty_print(std::ostream& os) const {
-  os << "MLP(" << options_.in_features << " -> " << shape_str(options_.hidden) << " -> " << options_.out_features
+  os << "MLP(" << options_.in_features << (options_.cond_dim ? "+" + std::to_string(options_.cond_dim) + " cond" : "")
+     << " -> " << shape_str(options_.hidden) << " -> " << options_.out_features
      << ", " << options_.activation << ")";
 }
 

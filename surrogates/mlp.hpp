@@ -20,6 +20,7 @@ struct MlpOptions {
   std::int64_t out_features = 1;
   std::vector<std::int64_t> hidden{256, 256};
   std::string activation = "relu";  // relu | gelu | tanh | silu
+  std::int64_t cond_dim = 0;        // PDE parameters, appended to the input features
 
   nlohmann::json to_json() const;
 };
@@ -33,8 +34,10 @@ torch::Tensor apply_activation(const std::string& name, const torch::Tensor& x);
 class MlpImpl : public Surrogate {
  public:
   explicit MlpImpl(const MlpOptions& options = {});
-  using Surrogate::forward;
   torch::Tensor forward(const torch::Tensor& x) override;
+  // Conditioned: cond [B, cond_dim] joins the input features.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cond) override;
+  std::int64_t cond_dim() const override { return options_.cond_dim; }
   std::string kind() const override { return "mlp"; }
   Layout layout() const override { return Layout::Vector; }
   nlohmann::json options_json() const override { return options_.to_json(); }

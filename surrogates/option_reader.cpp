@@ -5,16 +5,12 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream::surrogates {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
 
 template <class T>
 std::string range_text(const std::optional<T>& min, const std::optional<T>& max) {
@@ -166,6 +162,52 @@ std::vector<std::int64_t> JsonOptionReader::get_ints(const std::string& key,
   }
   for (auto x : out)
     PDS_CHECK(!min || x >= *min, where(key) << ": expected " << expected << ", got " << v->dump());
+  return out;
+}
+
+std::vector<std::string> JsonOptionReader::get_strings(const std::string& key,
+                                                      std::optional<std::vector<std::string>> fallback) {
+  const auto* v = find(key);
+  if (!v) {
+    PDS_CHECK(fallback.has_value(), where(key) << ": missing required key (expected a list of strings)");
+    return *fallback;
+  }
+  if (v->is_string()) return {v->get<std::string>()};
+  PDS_CHECK(v->is_array(), where(key) << ": expected a list of strings, got " << v->dump());
+  std::vector<std::string> out;
+  for (const auto& e : *v) {
+    PDS_CHECK(e.is_string(), where(key) << ": expected a list of strings, got " << v->dump());
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+std::vector<double> JsonOptionReader::get_doubles(const std::string& key, std::optional<std::vector<double>> fallback) {
+  const auto* v = find(key);
+  if (!v) {
+    PDS_CHECK(fallback.has_value(), where(key) << ": missing required key (expected a list of numbers)");
+    return *fallback;
+  }
+  PDS_CHECK(v->is_array(), where(key) << ": expected a list of numbers, got " << v->dump());
+  std::vector<double> out;
+  for (const auto& e : *v) {
+    PDS_CHECK(e.is_number(), where(key) << ": expected a list of numbers, got " << v->dump());
+    out.push_back(e.get<double>());
+  }
+  return out;
+}
+
+std::vector<std::pair<double, double>> JsonOptionReader::get_ranges(const std::string& key) {
+  const auto* v = find(key);
+  const std::string expected = "a list of [low, high] pairs";
+  PDS_CHECK(v && v->is_array(), where(key) << ": expected " << expected << ", got " << (v ? v->dump() : "nothing"));
+  std::vector<std::pair<double, double>> out;
+  for (const auto& e : *v) {
+    PDS_CHECK(e.is_array() && e.size() == 2 && e[0].is_number() && e[1].is_number() &&
+                  e[0].get<double>() <= e[1].get<double>(),
+              where(key) << ": expected " << expected << " with low <= high, got " << v->dump());
+    out.emplace_back(e[0].get<double>(), e[1].get<double>());
+  }
   return out;
 }
 

@@ -34,6 +34,14 @@ class OptionReader {
   virtual std::vector<std::int64_t> get_ints(const std::string& key,
                                              std::optional<std::vector<std::int64_t>> fallback = {},
                                              std::optional<std::int64_t> min = {}) = 0;
+  // A string or a list of strings.
+  virtual std::vector<std::string> get_strings(const std::string& key,
+                                               std::optional<std::vector<std::string>> fallback = {}) = 0;
+  // A list of numbers.
+  virtual std::vector<double> get_doubles(const std::string& key,
+                                          std::optional<std::vector<double>> fallback = {}) = 0;
+  // A list of [low, high] pairs (required: check has() first for an optional one).
+  virtual std::vector<std::pair<double, double>> get_ranges(const std::string& key) = 0;
   virtual void accept(const std::string& key) = 0;
   // Throws for keys present but never read.
   virtual void finish() const = 0;
@@ -63,6 +71,15 @@ class SectionOptionReader : public OptionReader {
   std::vector<std::int64_t> get_ints(const std::string& key,
                                      std::optional<std::vector<std::int64_t>> fallback = {},
                                      std::optional<std::int64_t> min = {}) override;
+  std::vector<std::string> get_strings(const std::string& key,
+                                       std::optional<std::vector<std::string>> fallback = {}) override {
+    return s_.get_strings(key, std::move(fallback));
+  }
+  std::vector<double> get_doubles(const std::string& key,
+                                  std::optional<std::vector<double>> fallback = {}) override {
+    return s_.get_doubles(key, std::move(fallback));
+  }
+  std::vector<std::pair<double, double>> get_ranges(const std::string& key) override { return s_.get_ranges(key); }
   void accept(const std::string& key) override { s_.accept(key); }
   void finish() const override { s_.finish(); }
   std::string where(const std::string& key) const override { return s_.where(key); }
@@ -86,6 +103,11 @@ class JsonOptionReader : public OptionReader {
   std::vector<std::int64_t> get_ints(const std::string& key,
                                      std::optional<std::vector<std::int64_t>> fallback = {},
                                      std::optional<std::int64_t> min = {}) override;
+  std::vector<std::string> get_strings(const std::string& key,
+                                       std::optional<std::vector<std::string>> fallback = {}) override;
+  std::vector<double> get_doubles(const std::string& key,
+                                  std::optional<std::vector<double>> fallback = {}) override;
+  std::vector<std::pair<double, double>> get_ranges(const std::string& key) override;
   void accept(const std::string& key) override { used_.insert(key); }
   void finish() const override;
   std::string where(const std::string& key) const override;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "surrogates/fno.hpp"
 #include "surrogates/mlp.hpp"
 #include "surrogates/option_reader.hpp"
@@ -14,11 +15,6 @@ namespace pdestream::surrogates {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
 
 void check_field_shape(const std::string& name, const ModelShape& shape, int max_dim) {
   PDS_CHECK(shape.dim >= 1 && shape.dim <= max_dim,
@@ -43,6 +39,7 @@ std::shared_ptr<Surrogate> build_fno(OptionReader& r, const ModelShape& shape) {
   o.projection = r.get_int("projection", 128, 1, 65536);
   o.grid = r.get_bool("grid", true);
   o.padding = r.get_int("padding", 0, 0, 4096);
+  o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
   auto model = std::make_shared<FnoImpl>(o);
   if (!shape.spatial.empty()) model->check_spatial(shape.spatial);
   return model;
@@ -56,6 +53,7 @@ std::shared_ptr<Surrogate> build_mlp(OptionReader& r, const ModelShape& shape) {
   o.out_features = shape.out_channels;
   o.hidden = r.get_ints("hidden", std::vector<std::int64_t>{256, 256}, 1);
   o.activation = r.get_string("activation", "relu", activation_names());
+  o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
   return std::make_shared<MlpImpl>(o);
 }
 
@@ -69,7 +67,7 @@ std::shared_ptr<Surrogate> build_unet(OptionReader& r, const ModelShape& shape) 
   o.levels = r.get_int("levels", 3, 1, 8);
   o.norm = r.get_bool("norm", true);
   o.activation = r.get_string("activation", "gelu", activation_names());
-  o.cond_dim = r.get_int("cond_dim", 0, 0, 65536);
+  o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
   return std::make_shared<UnetImpl>(o);
 }
 
@@ -129,6 +127,11 @@ std::shared_ptr<Surrogate> make_model(const std::string& name, OptionReader& rea
   reader.accept("name");
   auto model = e.build(reader, shape);
   reader.finish();
+  // The task decides the conditioning; a model built for data must take exactly its cond.
+  PDS_CHECK(shape.cond_dim == 0 || model->cond_dim() == shape.cond_dim,
+            reader.where("name") << ": the task conditions the model on " << shape.cond_dim
+                                 << " parameter(s) ([task] condition), but " << name << " takes cond_dim = "
+                                 << model->cond_dim());
   return model;
 }
 

@@ -11,7 +11,10 @@
 //   fno:  width [64/32/20 for 1/2/3D], modes [16/12/8], layers [4], projection [128],
 //         grid [true], padding [0]
 //   mlp:  hidden [[256, 256]], activation ["relu"]
-//   unet: width [32], levels [3], norm [true], activation ["gelu"], cond_dim [0]
+//   unet: width [32], levels [3], norm [true], activation ["gelu"]
+// and cond_dim, which the task's condition sets (the number of [task] condition names): FNO
+// takes the parameters as constant input channels, the MLP as input features, the U-Net
+// through FiLM in every block.
 // Unknown keys, wrong types and out-of-range values are errors naming the key.
 
 #include <functional>

@@ -8,8 +8,10 @@
 namespace pdestream::surrogates {
 
 nlohmann::json ModelShape::to_json() const {
-  return {{"dim", dim}, {"in_channels", in_channels}, {"out_channels", out_channels},
-          {"spatial", spatial}};
+  nlohmann::json j = {{"dim", dim}, {"in_channels", in_channels}, {"out_channels", out_channels},
+                      {"spatial", spatial}};
+  if (cond_dim > 0) j["cond_dim"] = cond_dim;
+  return j;
 }
 
 std::string ModelShape::str() const {
@@ -23,18 +25,40 @@ std::string ModelShape::str() const {
       for (std::size_t i = 0; i < spatial.size(); ++i) os << (i ? "x" : "") << spatial[i];
     }
   }
+  if (cond_dim > 0) os << ", conditioned on " << cond_dim << (cond_dim == 1 ? " parameter" : " parameters");
   return os.str();
 }
 
 const char* layout_name(Layout layout) { return layout == Layout::Field ? "field" : "vector"; }
+
+void check_cond(const std::string& kind, const torch::Tensor& cond, std::int64_t batch, std::int64_t cond_dim) {
+  if (cond_dim == 0) {
+    PDS_CHECK(!cond.defined(), kind << ": this model takes no conditioning vector (cond_dim = 0), got one of shape "
+                                    << shape_str(cond) << "; train it with [task] condition to condition it");
+    return;
+  }
+  PDS_CHECK(cond.defined(), kind << ": this model is conditioned on " << cond_dim
+                                 << " parameter(s) ([task] condition): expected cond [" << batch << ", " << cond_dim
+                                 << "], got none");
+  PDS_CHECK(cond.dim() == 2 && cond.size(0) == batch && cond.size(1) == cond_dim,
+            kind << ": expected cond [" << batch << ", " << cond_dim << "], got " << shape_str(cond));
+}
+
+torch::Tensor cond_as_channels(const torch::Tensor& cond, const std::vector<std::int64_t>& spatial) {
+  std::vector<std::int64_t> view{cond.size(0), cond.size(1)}, expand = view;
+  for (auto n : spatial) {
+    view.push_back(1);
+    expand.push_back(n);
+  }
+  return cond.view(view).expand(expand);
+}
 
 torch::Tensor Surrogate::infer(const torch::Tensor& x, const torch::Tensor& cond) {
   return cond.defined() ? forward(x, cond) : forward(x);
 }
 
 torch::Tensor Surrogate::forward(const torch::Tensor& x, const torch::Tensor& cond) {
-  PDS_CHECK(!cond.defined(), kind() << ": this model takes no conditioning vector (cond_dim = 0), got one of shape "
-                                    << shape_str(cond));
+  check_cond(kind(), cond, x.defined() ? x.size(0) : 0, 0);
   return forward(x);
 }
 

@@ -29,6 +29,7 @@ struct ModelShape {
   std::int64_t in_channels = 0;  // input channels (field) or input features (vector)
   std::int64_t out_channels = 0; // output channels (field) or output features (vector)
   std::vector<std::int64_t> spatial;  // grid size of the training data (may be empty)
+  std::int64_t cond_dim = 0;     // length of the conditioning vector cond [B, cond_dim]
 
   nlohmann::json to_json() const;
   std::string str() const;  // "dim 2, 3 -> 1 channels on 64x64"
@@ -63,6 +64,12 @@ class Surrogate : public torch::nn::Module {
   // Module tree (torch's printout), one line per parameter tensor and the total count.
   std::string describe() const;
 };
+
+// Throws unless cond is [batch, cond_dim] (the model's name in the message).
+void check_cond(const std::string& kind, const torch::Tensor& cond, std::int64_t batch, std::int64_t cond_dim);
+// cond [B, P] as P constant channels over a grid [B, P, *spatial] (how FNO and other field
+// models without a conditioning pathway of their own take the PDE parameters).
+torch::Tensor cond_as_channels(const torch::Tensor& cond, const std::vector<std::int64_t>& spatial);
 
 // Parameters of any module (a real [..., 2] spectral weight counts as 2 per complex
 // entry, like the reference's count_params).

@@ -32,12 +32,38 @@ std::int64_t TrajectoryShape::num_points() const {
 
 Example collate(const std::vector<Example>& examples) {
   PDS_CHECK(!examples.empty(), "collate: expected at least one example, got none");
-  std::vector<torch::Tensor> in, out;
+  std::vector<torch::Tensor> in, out, cond;
   for (const auto& e : examples) {
     in.push_back(e.input);
     out.push_back(e.target);
+    if (e.cond.defined()) cond.push_back(e.cond);
   }
-  return {torch::stack(in), torch::stack(out)};
+  PDS_CHECK(cond.empty() || cond.size() == examples.size(),
+            "collate: expected every example or none to carry a condition, got " << cond.size() << " of "
+                                                                                 << examples.size());
+  return {torch::stack(in), torch::stack(out), cond.empty() ? torch::Tensor() : torch::stack(cond)};
+}
+
+Example Task::example(const Trajectory& trajectory, std::int64_t i) const {
+  auto e = make_example(trajectory, i);
+  e.cond = condition_vector(trajectory);
+  return e;
+}
+
+torch::Tensor Task::condition_vector(const Trajectory& trajectory) const {
+  return condition_.empty() ? torch::Tensor() : condition_.vector(trajectory.params);
+}
+
+ModelShape Task::model_shape(const TrajectoryShape& shape) const {
+  auto m = make_model_shape(shape);
+  m.cond_dim = condition_.size();
+  return m;
+}
+
+nlohmann::json Task::options_json() const {
+  auto j = own_options();
+  condition_.to_json(j);
+  return j;
 }
 
 torch::Tensor Task::shape_field(const torch::Tensor& field) const {
@@ -89,11 +115,11 @@ class FieldAtTimeTask : public Task {
   std::int64_t input_channels(const TrajectoryShape& s) const override {
     return s.num_params + 1 + (coordinates_ ? static_cast<std::int64_t>(s.spatial.size()) : 0);
   }
-  ModelShape model_shape(const TrajectoryShape& s) const override {
+  ModelShape make_model_shape(const TrajectoryShape& s) const override {
     if (layout() == Layout::Vector) return vector_shape(s.num_params + 1, s.channels * s.num_points());
     return field_shape(s, input_channels(s), s.channels);
   }
-  Example example(const Trajectory& t, std::int64_t i) const override {
+  Example make_example(const Trajectory& t, std::int64_t i) const override {
     const auto s = TrajectoryShape::of(t);
     check_index("field_at_time", i, num_examples(s));
     const std::int64_t frame = include_initial_ ? i : i + 1;
@@ -124,7 +150,7 @@ class FieldAtTimeTask : public Task {
     }
     return {input.contiguous(), target};
   }
-  nlohmann::json options_json() const override {
+  nlohmann::json own_options() const override {
     return {{"kind", kind()}, {"include_initial", include_initial_}, {"coordinates", coordinates_}};
   }
 
@@ -146,17 +172,17 @@ class OperatorTask : public Task {
     return 1;
   }
   std::int64_t input_channels(const TrajectoryShape& s) const override { return s.channels; }
-  ModelShape model_shape(const TrajectoryShape& s) const override {
+  ModelShape make_model_shape(const TrajectoryShape& s) const override {
     if (layout() == Layout::Vector) return vector_shape(s.channels * s.num_points(), s.channels * s.num_points());
     return field_shape(s, s.channels, s.channels);
   }
-  Example example(const Trajectory& t, std::int64_t i) const override {
+  Example make_example(const Trajectory& t, std::int64_t i) const override {
     const auto s = TrajectoryShape::of(t);
     check_index("operator", i, num_examples(s));
     return {shape_field(t.frames[frame_index("input_index", input_index_, s.num_times)]),
             shape_field(t.frames[frame_index("t_index", t_index_, s.num_times)])};
   }
-  nlohmann::json options_json() const override {
+  nlohmann::json own_options() const override {
     return {{"kind", kind()}, {"input_index", input_index_}, {"t_index", t_index_}};
   }
 
@@ -186,12 +212,12 @@ class AutoregressiveTask : public Task {
     return s.num_times - history_ - unroll_ + 1;
   }
   std::int64_t input_channels(const TrajectoryShape& s) const override { return history_ * s.channels; }
-  ModelShape model_shape(const TrajectoryShape& s) const override {
+  ModelShape make_model_shape(const TrajectoryShape& s) const override {
     if (layout() == Layout::Vector)
       return vector_shape(history_ * s.channels * s.num_points(), s.channels * s.num_points());
     return field_shape(s, history_ * s.channels, s.channels);
   }
-  Example example(const Trajectory& t, std::int64_t i) const override {
+  Example make_example(const Trajectory& t, std::int64_t i) const override {
     const auto s = TrajectoryShape::of(t);
     check_index("autoregressive", i, num_examples(s));
     // Frames i..i+k-1 stacked on channels, oldest first: [k * C, *spatial].
@@ -200,7 +226,7 @@ class AutoregressiveTask : public Task {
     auto next = t.frames.narrow(0, i + history_, unroll_).flatten(0, 1);
     return {shape_field(past), shape_field(next)};
   }
-  nlohmann::json options_json() const override {
+  nlohmann::json own_options() const override {
     return {{"kind", kind()}, {"history", history_}, {"horizon", horizon_}, {"unroll", unroll_}};
   }
 
@@ -216,6 +242,7 @@ std::vector<std::string> task_kinds() { return {"autoregressive", "field_at_time
 
 std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, Layout layout) {
   reader.accept("kind");
+  auto condition = Condition::read(reader);
   std::unique_ptr<Task> task;
   if (kind == "field_at_time")
     task = std::make_unique<FieldAtTimeTask>(reader, layout);
@@ -227,6 +254,7 @@ std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, L
     PDS_FAIL(reader.where("kind") << ": expected one of: autoregressive, field_at_time, operator, got \"" << kind
                                   << "\"");
   reader.finish();
+  task->set_condition(std::move(condition));
   return task;
 }
 
@@ -250,7 +278,7 @@ torch::Tensor frames_as_batch(const torch::Tensor& stacked, std::int64_t channel
 
 torch::Tensor rollout(Surrogate& model, const torch::Tensor& initial_frames, std::int64_t steps,
                       const UnitGaussianNormalizerImpl* input_normalizer,
-                      const UnitGaussianNormalizerImpl* target_normalizer) {
+                      const UnitGaussianNormalizerImpl* target_normalizer, const torch::Tensor& cond) {
   PDS_CHECK(initial_frames.defined() && initial_frames.dim() >= 4 && initial_frames.dim() <= 6,
             "rollout: expected initial frames [B, k, C, *spatial], got " << shape_str(initial_frames));
   PDS_CHECK(steps >= 0, "rollout: expected steps >= 0, got " << steps);
@@ -266,7 +294,7 @@ torch::Tensor rollout(Surrogate& model, const torch::Tensor& initial_frames, std
     auto x = window.flatten(1, 2);  // [B, k * C, *spatial]
     if (model.layout() == Layout::Vector) x = x.reshape({b, -1});
     if (input_normalizer) x = input_normalizer->encode(x);
-    auto y = model.infer(x);
+    auto y = model.infer(x, cond);
     if (target_normalizer) y = target_normalizer->decode(y);
     PDS_CHECK(y.numel() == window[0][0].numel() * b,
               "rollout: the model predicts " << shape_str(y) << " but a frame is " << shape_str(out_shape));

@@ -16,6 +16,9 @@
 //     Nt - k - m + 1 examples per trajectory; `horizon` is the number of rollout steps
 //     evaluation uses (0: to the end of the trajectory)
 //
+// Every task may also condition the model on named PDE parameters ([task] condition, see
+// condition.hpp): each example then carries cond [P], and the model shape cond_dim = P.
+//
 // Examples are unbatched ([C_in, *spatial] or [F]); collate() stacks them. Vector-layout
 // tasks flatten fields channel-major ([C, *spatial] -> [C * N]).
 //
@@ -24,11 +27,13 @@
 //   history = 10
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.hpp"
+#include "surrogates/condition.hpp"
 #include "surrogates/normalizer.hpp"
 #include "surrogates/surrogate.hpp"
 
@@ -37,7 +42,7 @@ namespace pdestream::surrogates {
 class OptionReader;
 
 struct Trajectory {
-  std::vector<double> params;  // the sampled PDE parameters
+  std::vector<double> params;  // the PDE parameters, in the order of the data's parameter names
   std::vector<double> times;   // Nt output times, the initial state included
   torch::Tensor frames;        // [Nt, C, *spatial] float32
 
@@ -50,6 +55,7 @@ struct TrajectoryShape {
   std::int64_t num_times = 0;
   std::int64_t channels = 0;
   std::vector<std::int64_t> spatial;
+  std::vector<std::string> param_names;  // may be empty when only the count is known
 
   static TrajectoryShape of(const Trajectory& t);
   std::int64_t num_points() const;
@@ -58,6 +64,7 @@ struct TrajectoryShape {
 struct Example {
   torch::Tensor input;
   torch::Tensor target;
+  torch::Tensor cond;  // [P] (batched [B, P]) when the task has a condition, else undefined
 };
 
 // Stack unbatched examples into one batch.
@@ -72,22 +79,37 @@ class Task {
   Layout layout() const { return layout_; }
 
   virtual std::int64_t num_examples(const TrajectoryShape& shape) const = 0;
-  // Example i in [0, num_examples); throws for an out-of-range index.
-  virtual Example example(const Trajectory& trajectory, std::int64_t i) const = 0;
-  // Channels (features) and grid the model must take and produce for this data.
-  virtual ModelShape model_shape(const TrajectoryShape& shape) const = 0;
+  // Example i in [0, num_examples), with its cond when the task has a condition; throws
+  // for an out-of-range index.
+  Example example(const Trajectory& trajectory, std::int64_t i) const;
+  // Channels (features), grid and cond_dim the model must take and produce for this data.
+  ModelShape model_shape(const TrajectoryShape& shape) const;
   // Channels the input and target normalisers see (axis 1 of a batch).
   virtual std::int64_t input_channels(const TrajectoryShape& shape) const = 0;
   std::int64_t target_channels(const TrajectoryShape& shape) const { return shape.channels; }
-  // "kind" and every option, for the model file's metadata.
-  virtual nlohmann::json options_json() const = 0;
+  // "kind", every option and the condition, for the model file's metadata.
+  nlohmann::json options_json() const;
+
+  const Condition& condition() const { return condition_; }
+  // Resolve the condition against the data's parameter names; see Condition::bind.
+  void bind_condition(const std::vector<std::string>& names,
+                      const std::map<std::string, std::pair<double, double>>& ranges, const std::string& origin) {
+    condition_.bind(names, ranges, origin);
+  }
+  void set_condition(Condition condition) { condition_ = std::move(condition); }
+  // cond [P] of a trajectory, undefined without a condition.
+  torch::Tensor condition_vector(const Trajectory& trajectory) const;
 
  protected:
+  virtual Example make_example(const Trajectory& trajectory, std::int64_t i) const = 0;
+  virtual ModelShape make_model_shape(const TrajectoryShape& shape) const = 0;
+  virtual nlohmann::json own_options() const = 0;
   // [C, *spatial] -> [C * N] in vector layout, unchanged in field layout.
   torch::Tensor shape_field(const torch::Tensor& field) const;
 
  private:
   Layout layout_;
+  Condition condition_;
 };
 
 std::vector<std::string> task_kinds();
@@ -105,9 +127,11 @@ torch::Tensor frames_as_batch(const torch::Tensor& stacked, std::int64_t channel
 // Autoregressive rollout: initial_frames [B, k, C, *spatial] (the last k states), returns
 // the next `steps` states [B, steps, C, *spatial], each prediction fed back as input.
 // Vector-layout models get flattened frames. With normalisers, inputs are encoded and
-// outputs decoded (the model works in normalised units). Runs under the caller's grad mode.
+// outputs decoded (the model works in normalised units). `cond` [B, P] (undefined: none)
+// conditions every step. Runs under the caller's grad mode.
 torch::Tensor rollout(Surrogate& model, const torch::Tensor& initial_frames, std::int64_t steps,
                       const UnitGaussianNormalizerImpl* input_normalizer = nullptr,
-                      const UnitGaussianNormalizerImpl* target_normalizer = nullptr);
+                      const UnitGaussianNormalizerImpl* target_normalizer = nullptr,
+                      const torch::Tensor& cond = {});
 
 }  // namespace pdestream::surrogates

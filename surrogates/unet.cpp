@@ -103,23 +103,14 @@ UnetImpl::UnetImpl(const UnetOptions& o) : options_(o) {
   register_module("outc", outc_.ptr());
 }
 
-torch::Tensor UnetImpl::forward(const torch::Tensor& x) {
-  PDS_CHECK(options_.cond_dim == 0, "unet: this model is conditioned (cond_dim = " << options_.cond_dim
-                                                                                   << "): call forward(x, cond)");
-  return forward(x, torch::Tensor());
-}
+torch::Tensor UnetImpl::forward(const torch::Tensor& x) { return forward(x, torch::Tensor()); }
 
 torch::Tensor UnetImpl::forward(const torch::Tensor& input, const torch::Tensor& cond) {
   const int d = options_.dim;
   PDS_CHECK(input.defined() && input.dim() == d + 2 && input.size(1) == options_.in_channels,
             "unet: expected input [B, " << options_.in_channels << (d == 1 ? ", X" : ", X, Y") << "], got "
                                         << shape_str(input));
-  if (options_.cond_dim > 0)
-    PDS_CHECK(cond.defined() && cond.dim() == 2 && cond.size(0) == input.size(0) && cond.size(1) == options_.cond_dim,
-              "unet: expected cond [" << input.size(0) << ", " << options_.cond_dim << "], got " << shape_str(cond));
-  else
-    PDS_CHECK(!cond.defined(), "unet: this model takes no conditioning vector (cond_dim = 0), got one of shape "
-                                   << shape_str(cond));
+  check_cond("unet", cond, input.size(0), options_.cond_dim);
 
   std::vector<std::int64_t> spatial(input.sizes().begin() + 2, input.sizes().end());
   const std::int64_t multiple = std::int64_t(1) << options_.levels;

@@ -20,6 +20,7 @@ struct Batch {
   torch::Tensor y;           // this rank's targets [b, ...]
   std::int64_t global_size;  // examples in the global batch over all ranks
   std::int64_t offset = 0;   // position of this shard's first example in the global batch
+  torch::Tensor cond;        // [b, P] conditioning vectors when the task has a condition
 };
 
 class DataSource {
@@ -37,7 +38,7 @@ class DataSource {
 };
 
 // Examples addressed by a global index, batched by an EpochPlan. Subclasses provide
-// `load(indices)`: the stacked inputs and targets of those examples.
+// `load(indices)`: the stacked inputs, targets and conditions of those examples.
 class IndexedDataSource : public DataSource {
  public:
   IndexedDataSource(std::int64_t num_examples, std::int64_t global_batch, std::uint64_t seed, int rank, int size,
@@ -48,7 +49,10 @@ class IndexedDataSource : public DataSource {
   std::int64_t examples_per_epoch() const override { return plan_.num_examples(); }
 
  protected:
-  virtual std::pair<torch::Tensor, torch::Tensor> load(const std::vector<std::int64_t>& indices) = 0;
+  struct Loaded {
+    torch::Tensor x, y, cond;  // cond undefined without a condition
+  };
+  virtual Loaded load(const std::vector<std::int64_t>& indices) = 0;
 
  private:
   EpochPlan plan_;
@@ -56,17 +60,18 @@ class IndexedDataSource : public DataSource {
   std::int64_t epoch_ = 0, batch_ = 0;
 };
 
-// Examples held in memory as two tensors [N, ...] (tests, validation sets, small data).
+// Examples held in memory as tensors [N, ...] (tests, validation sets, small data), with
+// their conditioning vectors cond [N, P] when there are any.
 class TensorDataSource : public IndexedDataSource {
  public:
   TensorDataSource(torch::Tensor x, torch::Tensor y, std::int64_t global_batch, std::uint64_t seed, int rank,
-                   int size, bool shuffle = true);
+                   int size, bool shuffle = true, torch::Tensor cond = {});
 
  protected:
-  std::pair<torch::Tensor, torch::Tensor> load(const std::vector<std::int64_t>& indices) override;
+  Loaded load(const std::vector<std::int64_t>& indices) override;
 
  private:
-  torch::Tensor x_, y_;
+  torch::Tensor x_, y_, cond_;
 };
 
 }  // namespace pdestream::training

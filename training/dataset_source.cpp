@@ -2,21 +2,30 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace pdestream::training {
 
-TrajectoryStore::TrajectoryStore(const std::string& path, std::size_t cache_bytes)
-    : reader_(path), cache_bytes_(cache_bytes) {
+TrajectoryStore::TrajectoryStore(const std::string& path, std::size_t cache_bytes, NamedValues extra)
+    : reader_(path), extra_(std::move(extra)), cache_bytes_(cache_bytes) {
   const auto& l = layout();
   PDS_CHECK(l.num_samples > 0, path << ": the dataset has no samples");
+  param_names_ = l.param_names;
+  for (const auto& [name, value] : extra_) {
+    PDS_CHECK(std::find(param_names_.begin(), param_names_.end(), name) == param_names_.end(),
+              path << ": parameter " << name << " is given as [data] params (or --param), but the file has it too");
+    param_names_.push_back(name);
+  }
   trajectory_bytes_ = sizeof(float) * l.grid.num_points() * l.channels.size() * l.num_times();
 }
 
 surrogates::TrajectoryShape TrajectoryStore::shape() const {
   const auto& l = layout();
   surrogates::TrajectoryShape s;
-  s.num_params = static_cast<std::int64_t>(l.param_names.size());
+  s.num_params = static_cast<std::int64_t>(param_names_.size());
+  s.param_names = param_names_;
   s.num_times = l.num_times();
   s.channels = static_cast<std::int64_t>(l.channels.size());
   for (int a = 0; a < l.grid.dim; ++a) s.spatial.push_back(l.grid.shape[a]);
@@ -43,7 +52,7 @@ const surrogates::Trajectory& TrajectoryStore::get(std::int64_t n) {
   surrogates::Trajectory traj;
   traj.frames = t.permute(perm).contiguous();
   traj.times = l.times;
-  traj.params = reader_.params(static_cast<int>(n));
+  traj.params = params(n);
   traj.validate();
 
   while (!lru_.empty() && (lru_.size() + 1) * trajectory_bytes_ > cache_bytes_) {
@@ -54,6 +63,19 @@ const surrogates::Trajectory& TrajectoryStore::get(std::int64_t n) {
   auto& slot = cache_[n];
   slot = {std::move(traj), lru_.begin()};
   return slot.first;
+}
+
+std::vector<double> TrajectoryStore::params(std::int64_t n) const {
+  auto p = reader_.params(static_cast<int>(n));
+  for (const auto& e : extra_) p.push_back(e.second);
+  return p;
+}
+
+std::map<std::string, std::pair<double, double>> TrajectoryStore::param_ranges(
+    const std::vector<std::int64_t>& ids) const {
+  std::vector<std::vector<double>> rows;
+  for (auto id : ids) rows.push_back(params(id));
+  return surrogates::parameter_ranges(param_names_, rows);
 }
 
 DatasetSource::DatasetSource(std::shared_ptr<TrajectoryStore> store, std::shared_ptr<const surrogates::Task> task,
@@ -78,18 +100,18 @@ surrogates::Example DatasetSource::example(std::int64_t index) const {
   return task_->example(traj, index % per_trajectory_);
 }
 
-std::pair<torch::Tensor, torch::Tensor> DatasetSource::load(const std::vector<std::int64_t>& indices) {
+IndexedDataSource::Loaded DatasetSource::load(const std::vector<std::int64_t>& indices) {
   std::vector<surrogates::Example> examples;
   examples.reserve(indices.size());
   for (auto i : indices) examples.push_back(example(i));
   if (examples.empty()) {
     // An empty shard still needs shaped tensors: take one example's shape, zero rows.
-    auto e = example(0);
-    auto x = e.input.unsqueeze(0).narrow(0, 0, 0), y = e.target.unsqueeze(0).narrow(0, 0, 0);
-    return {x, y};
+    auto e = surrogates::collate({example(0)});
+    auto none = [](const torch::Tensor& t) { return t.defined() ? t.narrow(0, 0, 0) : t; };
+    return {none(e.input), none(e.target), none(e.cond)};
   }
   auto batch = surrogates::collate(examples);
-  return {batch.input, batch.target};
+  return {batch.input, batch.target, batch.cond};
 }
 
 void fit_normalizers(const DatasetSource& source, surrogates::UnitGaussianNormalizerImpl& input,

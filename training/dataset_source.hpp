@@ -4,6 +4,7 @@
 // batched by an EpochPlan (shuffled per epoch, sharded by rank).
 
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -16,15 +17,27 @@
 
 namespace pdestream::training {
 
+// Parameter values a file does not hold (PDEBench's files name theirs only in the file
+// name): [data] params = { beta = 0.4 }, evaluate --param beta=0.4.
+using NamedValues = std::vector<std::pair<std::string, double>>;
+
 class TrajectoryStore {
  public:
   // `cache_bytes` bounds the memory of cached trajectories (at least one is always kept).
-  explicit TrajectoryStore(const std::string& path, std::size_t cache_bytes = std::size_t(512) << 20);
+  // `extra` parameters are appended to every trajectory's; a name the file has is an error.
+  explicit TrajectoryStore(const std::string& path, std::size_t cache_bytes = std::size_t(512) << 20,
+                           NamedValues extra = {});
 
   const io::DatasetLayout& layout() const { return reader_.layout(); }
   const std::string& path() const { return reader_.path(); }
   std::int64_t size() const { return layout().num_samples; }
   surrogates::TrajectoryShape shape() const;
+  // The file's parameter names, then the extra ones.
+  const std::vector<std::string>& param_names() const { return param_names_; }
+  // Trajectory n's parameter values (without reading its frames).
+  std::vector<double> params(std::int64_t n) const;
+  // [low, high] of every parameter over trajectories `ids`.
+  std::map<std::string, std::pair<double, double>> param_ranges(const std::vector<std::int64_t>& ids) const;
   // Trajectory n as [Nt, C, *spatial] float32 (channels first, as the models take them).
   const surrogates::Trajectory& get(std::int64_t n);
 
@@ -32,6 +45,8 @@ class TrajectoryStore {
 
  private:
   io::DatasetReader reader_;
+  NamedValues extra_;
+  std::vector<std::string> param_names_;
   std::size_t cache_bytes_;
   std::size_t trajectory_bytes_;
   std::list<std::int64_t> lru_;  // most recent first
@@ -52,7 +67,7 @@ class DatasetSource : public IndexedDataSource {
   surrogates::Example example(std::int64_t index) const;
 
  protected:
-  std::pair<torch::Tensor, torch::Tensor> load(const std::vector<std::int64_t>& indices) override;
+  Loaded load(const std::vector<std::int64_t>& indices) override;
 
  private:
   std::shared_ptr<TrajectoryStore> store_;

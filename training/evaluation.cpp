@@ -189,9 +189,9 @@ LoadedSurrogate LoadedSurrogate::from_file(const std::string& path) {
   return s;
 }
 
-torch::Tensor LoadedSurrogate::predict(const torch::Tensor& x) const {
+torch::Tensor LoadedSurrogate::predict(const torch::Tensor& x, const torch::Tensor& cond) const {
   torch::NoGradGuard no_grad;
-  auto pred = model->infer(input ? input->encode(x) : x);
+  auto pred = model->infer(input ? input->encode(x) : x, cond);
   return target ? target->decode(pred) : pred;
 }
 
@@ -211,8 +211,10 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
     const auto steps = horizon > 0 ? std::min(horizon, shape.num_times - k) : shape.num_times - k;
     PDS_CHECK(steps > 0, "autoregressive evaluation needs more than " << k << " frames, got " << shape.num_times);
     auto initial = traj.frames.narrow(0, 0, k).unsqueeze(0);
+    auto cond = s.task->condition_vector(traj);
     e.prediction = surrogates::rollout(*s.model, initial, steps, s.input ? s.input.get() : nullptr,
-                                       s.target ? s.target.get() : nullptr)[0];
+                                       s.target ? s.target.get() : nullptr,
+                                       cond.defined() ? cond.unsqueeze(0) : cond)[0];
     e.truth = traj.frames.narrow(0, k, steps);
     e.times.assign(traj.times.begin() + k, traj.times.begin() + k + steps);
   } else {
@@ -222,7 +224,7 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
     auto batch = surrogates::collate(examples);
     std::vector<std::int64_t> sizes = {n};
     sizes.insert(sizes.end(), frame_sizes.begin(), frame_sizes.end());
-    e.prediction = s.predict(batch.input).reshape(sizes);
+    e.prediction = s.predict(batch.input, batch.cond).reshape(sizes);
     e.truth = batch.target.reshape(sizes);
     if (kind == "field_at_time") {
       const std::size_t first = options.value("include_initial", true) ? 0 : 1;
@@ -307,13 +309,15 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
       // The trajectories `train` held out, by the same rule.
       Config config = Config::load(args.run + "/config.toml");
       config.apply_overrides(args.sets);
-      auto held = held_out_of_run(args.run, config);
+      auto held = held_out_of_run(args.run, config, args.params);
       store = held.store;
       ids = held.ids;
     } else {
-      store = std::make_shared<TrajectoryStore>(args.data);
+      store = std::make_shared<TrajectoryStore>(args.data, std::size_t(512) << 20, args.params);
       for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
     }
+    // The model file holds the condition's ranges: only the names are looked up here.
+    if (!surrogate.task->condition().empty()) surrogate.task->bind_condition(store->param_names(), {}, store->path());
     if (args.samples > 0 && static_cast<std::size_t>(args.samples) < ids.size()) ids.resize(args.samples);
     const int dim = store->layout().grid.dim;
     PDS_CHECK(args.png.empty() || dim == 2,
@@ -324,7 +328,8 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
 
   // Every rank evaluates samples rank, rank + size, ...; rounds keep collective writes in step.
   std::vector<double> errors(n, 0.0), nrmses(n, 0.0);
-  const auto num_params = layout.param_names.size();
+  const auto& param_names = store->param_names();
+  const auto num_params = param_names.size();
   std::vector<double> params(static_cast<std::size_t>(n) * num_params, 0.0);
   // Sums over this rank's trajectories, per predicted frame (and channel for conservation).
   std::vector<double> step_sum, nrmse_sum, correlation_sum, conservation_sum;
@@ -357,6 +362,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
         times.resize(count);
         MPI_Bcast(times.data(), count, MPI_DOUBLE, 0, world);
         io::DatasetLayout out = layout;
+        out.param_names = param_names;
         out.num_samples = static_cast<int>(n);
         out.times = times;
         out.config_toml = surrogate.metadata.count("config") ? surrogate.metadata.at("config") : "";
@@ -409,8 +415,8 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   if (writer) {
     std::vector<std::vector<double>> params;
     if (rank == 0)
-      for (auto id : ids) params.push_back(store->get(id).params);
-    if (!layout.param_names.empty()) writer->write_params(params);
+      for (auto id : ids) params.push_back(store->params(id));
+    if (!param_names.empty()) writer->write_params(params);
     writer->close();
   }
   MPI_Allreduce(MPI_IN_PLACE, errors.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
@@ -437,7 +443,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
                        {"time", first_times.empty() ? 0.0 : first_times[beyond ? first_times.size() - 1 : k]},
                        {"beyond_horizon", beyond}};
   }
-  const auto by_parameter = breakdown(layout.param_names, params, errors, nrmses);
+  const auto by_parameter = breakdown(param_names, params, errors, nrmses);
 
   std::vector<double> sorted = errors;
   std::sort(sorted.begin(), sorted.end());

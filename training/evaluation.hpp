@@ -19,6 +19,7 @@
 #include "surrogates/normalizer.hpp"
 #include "surrogates/surrogate.hpp"
 #include "surrogates/tasks.hpp"
+#include "training/dataset_source.hpp"
 
 namespace pdestream::training {
 
@@ -31,8 +32,8 @@ struct LoadedSurrogate {
   // Reads a model.safetensors written by the trainer; a file without the architecture or
   // task metadata is a clear error.
   static LoadedSurrogate from_file(const std::string& path);
-  // Physical-unit predictions for raw inputs [B, ...].
-  torch::Tensor predict(const torch::Tensor& x) const;
+  // Physical-unit predictions for raw inputs [B, ...] (and their cond [B, P], if any).
+  torch::Tensor predict(const torch::Tensor& x, const torch::Tensor& cond = {}) const;
 };
 
 struct TrajectoryEvaluation {
@@ -77,6 +78,7 @@ struct EvaluationSpec {
   std::string png;                // prediction | truth | error PNGs (2D), first png_samples
   int png_samples = 3;
   std::string out;                // predictions as an HDF5 dataset in the same layout
+  NamedValues params;             // --param name=value: values the data does not hold
 };
 // Collective over `comm`. Writes the requested outputs and <run>/evaluation.json; returns
 // that JSON plus "report" (the human summary, one line per file written) on rank 0, an

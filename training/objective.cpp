@@ -22,7 +22,7 @@ class Supervised : public Objective {
   ObjectiveOutput compute(const ObjectiveInput& in) override {
     const auto& b = in.batch;
     auto x = in.input ? in.input->encode(b.x) : b.x;
-    auto pred = in.model.forward(x);
+    auto pred = in.model.forward(x, b.cond);
     PDS_CHECK(pred.size(1) == b.y.size(1) || pred.dim() <= 2 || b.y.size(1) % pred.size(1) != 0,
               "objective supervised: the targets hold " << b.y.size(1) / pred.size(1)
                                                         << " frames (the task's unroll): train them with [training] "
@@ -72,7 +72,7 @@ class Rollout : public Objective {
     std::vector<torch::Tensor> losses;
     std::int64_t m = 0, c = 0, t_ar = 0;
     for (std::int64_t j = 0; m == 0 || j < m; ++j) {
-      auto out = in.model.forward(in.input ? in.input->encode(window) : window);
+      auto out = in.model.forward(in.input ? in.input->encode(window) : window, b.cond);
       auto pred = in.target ? in.target->decode(out) : out;
       if (j == 0) {
         c = pred.size(1);

@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/runtime.hpp"
 #include "surrogates/registry.hpp"
 
@@ -18,17 +20,27 @@ DataOptions DataOptions::from_section(SectionReader& s, bool path_required) {
   o.validation_path = s.get_string("validation_path", "");
   o.validation_fraction = s.get_double("validation_fraction", o.validation_fraction, 0.0, 0.9);
   o.cache_mb = s.get_int("cache_mb", o.cache_mb, 1);
+  if (s.has("params")) o.params = s.get_number_table("params");
+  o.validation_params = s.has("validation_params") ? s.get_number_table("validation_params") : o.params;
+  s.accept("params");
+  s.accept("validation_params");
   return o;
 }
 
 DataSplit split_dataset(const DataOptions& data) {
   DataSplit split;
-  split.train = std::make_shared<TrajectoryStore>(data.path, std::size_t(data.cache_mb) << 20);
+  split.train = std::make_shared<TrajectoryStore>(data.path, std::size_t(data.cache_mb) << 20, data.params);
   const std::int64_t n = split.train->size();
   if (!data.validation_path.empty()) {
-    split.validation = std::make_shared<TrajectoryStore>(data.validation_path, std::size_t(data.cache_mb) << 20);
+    split.validation = std::make_shared<TrajectoryStore>(data.validation_path, std::size_t(data.cache_mb) << 20,
+                                                         data.validation_params);
     for (std::int64_t i = 0; i < n; ++i) split.train_ids.push_back(i);
     for (std::int64_t i = 0; i < split.validation->size(); ++i) split.validation_ids.push_back(i);
+    // One task serves both files, so it finds each parameter at the same position in both.
+    PDS_CHECK(split.validation->param_names() == split.train->param_names(),
+              data.validation_path << ": expected the parameters of " << data.path << " ("
+                                   << join(split.train->param_names()) << "), got ("
+                                   << join(split.validation->param_names()) << ")");
     return split;
   }
   // The last trajectories, not a random subset: a dataset generated with more samples
@@ -43,23 +55,47 @@ DataSplit split_dataset(const DataOptions& data) {
   return split;
 }
 
-HeldOut held_out_of_run(const std::string& run_dir, const Config& config) {
+namespace {
+// `base` with the values of `extra` put in (by name) or appended.
+NamedValues override_values(NamedValues base, const NamedValues& extra) {
+  for (const auto& e : extra) {
+    auto it = std::find_if(base.begin(), base.end(), [&](const auto& b) { return b.first == e.first; });
+    if (it != base.end())
+      it->second = e.second;
+    else
+      base.push_back(e);
+  }
+  return base;
+}
+}  // namespace
+
+HeldOut held_out_of_run(const std::string& run_dir, const Config& config, const NamedValues& extra) {
   HeldOut h;
   SectionReader o(config, "online");
   if (o.get_bool("enabled", false)) {
     std::string path = o.get_string("validation_path", "");
     if (path.empty()) path = run_dir + "/validation.h5";
-    h.store = std::make_shared<TrajectoryStore>(path);
+    h.store = std::make_shared<TrajectoryStore>(path, std::size_t(512) << 20, extra);
     for (std::int64_t i = 0; i < h.store->size(); ++i) h.ids.push_back(i);
     return h;
   }
   SectionReader d(config, "data");
-  const auto split = split_dataset(DataOptions::from_section(d));
+  auto data = DataOptions::from_section(d);
+  data.params = override_values(data.params, extra);
+  data.validation_params = override_values(data.validation_params, extra);
+  const auto split = split_dataset(data);
   PDS_CHECK(split.validation, "run " << run_dir << " held no trajectories out ([data] validation_fraction = 0 and "
                                                    "no validation_path): name the data to evaluate with --data FILE");
   h.store = split.validation;
   h.ids = split.validation_ids;
   return h;
+}
+
+void bind_condition(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids) {
+  if (task.condition().empty()) return;
+  task.bind_condition(store.param_names(), ids.empty() ? std::map<std::string, std::pair<double, double>>{}
+                                                       : store.param_ranges(ids),
+                      store.path());
 }
 
 nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
@@ -74,6 +110,7 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
     const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
     SectionReader ts(spec.config, "task");
     task = surrogates::make_task(ts, surrogates::model_layout(name));
+    bind_condition(*task, *split.train, split.train_ids);
     shape = task->model_shape(split.train->shape());
     // training.seed decides the initial weights too, so a run is reproducible.
     torch::manual_seed(spec.training.seed);

@@ -8,6 +8,9 @@
 //   validation_path = ""          # held-out trajectories from another file (all of path trains)
 //   validation_fraction = 0.1     # otherwise the last ceil(f N) trajectories of path (0: none)
 //   cache_mb = 512                # trajectories kept in memory per rank
+//   params = { beta = 0.4 }       # parameter values the file does not hold (PDEBench's
+//                                 # files carry theirs only in the file name)
+//   validation_params = { beta = 0.4 }  # the same for validation_path (default: params)
 //
 // Sample use (what `pdestream train --config heat2d_fno.toml` does):
 //   training::OfflineJobSpec spec;
@@ -34,6 +37,7 @@ struct DataOptions {
   std::string validation_path;
   double validation_fraction = 0.1;
   std::int64_t cache_mb = 512;
+  NamedValues params, validation_params;
 
   // `path_required`: an online run's [data] (the offline twin's file) may leave it out.
   static DataOptions from_section(SectionReader& section, bool path_required = true);
@@ -66,6 +70,12 @@ struct HeldOut {
   std::shared_ptr<TrajectoryStore> store;
   std::vector<std::int64_t> ids;
 };
-HeldOut held_out_of_run(const std::string& run_dir, const Config& config);
+// `extra` (evaluate --param) sets parameter values the held-out file lacks, overriding the
+// run's [data] params by name.
+HeldOut held_out_of_run(const std::string& run_dir, const Config& config, const NamedValues& extra = {});
+
+// Binds a task's condition to a store's parameter names, a min-max range not given taken
+// from trajectories `ids` (the training set).
+void bind_condition(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids);
 
 }  // namespace pdestream::training

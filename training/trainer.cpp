@@ -182,11 +182,11 @@ void Trainer::update_ema() {
   for (std::size_t i = 0; i < src.size(); ++i) dst[i].mul_(options_.ema_decay).add_(src[i], 1.0 - options_.ema_decay);
 }
 
-torch::Tensor Trainer::predict(const torch::Tensor& x) {
+torch::Tensor Trainer::predict(const torch::Tensor& x, const torch::Tensor& cond) {
   torch::NoGradGuard no_grad;
   auto& net = ema_ ? *ema_ : *model_;
   net.eval();
-  auto pred = net.infer(input_norm_ ? input_norm_->encode(x) : x);
+  auto pred = net.infer(input_norm_ ? input_norm_->encode(x) : x, cond);
   return target_norm_ ? target_norm_->decode(pred) : pred;
 }
 
@@ -195,7 +195,7 @@ double Trainer::validate(DataSource& source) {
   double sum = 0, count = 0;
   while (auto batch = source.next()) {
     if (batch->x.size(0) == 0) continue;
-    auto pred = predict(batch->x);
+    auto pred = predict(batch->x, batch->cond);
     // Unrolled targets (m frames stacked on channels): predict them autoregressively.
     if (pred.dim() > 2 && pred.size(1) != batch->y.size(1) && batch->y.size(1) % pred.size(1) == 0) {
       const auto c = pred.size(1);
@@ -203,7 +203,7 @@ double Trainer::validate(DataSource& source) {
       auto window = batch->x;
       for (std::int64_t j = 1; j < batch->y.size(1) / c; ++j) {
         window = torch::cat({window.narrow(1, c, window.size(1) - c), frames.back()}, 1);
-        frames.push_back(predict(window));
+        frames.push_back(predict(window, batch->cond));
       }
       pred = torch::cat(frames, 1);
     }

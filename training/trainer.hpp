@@ -85,8 +85,8 @@ class Trainer {
 
   // Mean per-example relative L2 error in physical units over a whole pass of `source`.
   double validate(DataSource& source);
-  // Physical-unit predictions for a batch of raw inputs.
-  torch::Tensor predict(const torch::Tensor& x);
+  // Physical-unit predictions for a batch of raw inputs (and their cond [B, P], if any).
+  torch::Tensor predict(const torch::Tensor& x, const torch::Tensor& cond = {});
 
   // Checkpoint: model, optimizer, EMA, normalisers, step/epoch/position, RNG. Written
   // atomically by rank 0; resume() loads it on every rank.

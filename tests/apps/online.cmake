@@ -93,6 +93,27 @@ online_test(bounded_memory "max(r.get('buffer_size', 0) for r in m) <= 4" "s['si
   --set online.credits=2 --set training.batch_size=2 --set output.dir=online_bounded_memory)
 
 # Kill and resume: stopped after 5 batches, and a trainer rank dying at step 7.
+# Conditioning online: every example's cond (log-min-max alpha, min-max t_left over the
+# [parameters] ranges) reaches the model; the model file keeps those ranges, and evaluate,
+# building cond from validation.h5's parameters, reproduces the trainer's own final
+# validation error (operator task: one example per trajectory, so the two are the same mean).
+set(ONLINE_COND --set "task.condition=[\"alpha\",\"t_left\"]" --set "task.condition_transform=[\"log_minmax\",\"minmax\"]")
+online_test(condition "s['sims_done'] == 12" "meta['task']['condition_range'] == [[0.1, 1.0], [-1.0, 1.0]]"
+  "meta['model']['cond_dim'] == 2" -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${ONLINE_COND}
+  --set task.kind=\"operator\" --set training.epochs=3 --set output.dir=online_condition)
+set_tests_properties(cli_online_condition PROPERTIES FIXTURES_SETUP online_condition)
+cli_test(online_condition_evaluate "unit" bash -c "${EXPECT_STR} ok 'operator on 2 trajectories of online_condition/validation.h5' \
+  $<TARGET_FILE:pdestream> evaluate --run online_condition && ${PY} -c \"import json
+e = json.load(open('online_condition/evaluation.json'))
+s = json.load(open('online_condition/online_summary.json'))
+assert abs(e['mean'] - s['validation_rel_l2']) < 1e-5 * s['validation_rel_l2'], (e['mean'], s['validation_rel_l2'])
+print('evaluate', e['mean'], '= the online validation', s['validation_rel_l2'])\"")
+set_tests_properties(cli_online_condition_evaluate PROPERTIES FIXTURES_REQUIRED online_condition)
+# A conditioned job killed at step 7 resumes from buffers whose samples keep their cond.
+cli_test(online_condition_resume "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh crash online_condition_resume
+  ${CHECKER} -- ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${ONLINE_COND} --set online.trainer_ranks=2)
+set_tests_properties(cli_online_condition_resume PROPERTIES PROCESSORS 2 TIMEOUT 600)
+
 cli_test(online_resume_stop "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh stop online_resume_stop
   ${CHECKER} -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY})
 cli_test(online_resume_crash "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh crash online_resume_crash

@@ -44,6 +44,62 @@ cli_test(err_train_unroll_supervised "unit" ${EXPECT} fail "targets hold 2 frame
 set_tests_properties(cli_train_unroll cli_train_unroll_np2 cli_err_train_unroll_supervised PROPERTIES
   FIXTURES_REQUIRED train_data)
 
+# Conditioning on named parameters ([task] condition): an autoregressive FNO told log(alpha)
+# (min-max from the training trajectories) and a value the file lacks ([data] params, beta).
+# The model file keeps the bound ranges; evaluate finds beta in the run's [data] params or in
+# --param, and names it when neither has it. 2 ranks train the same model as 1 rank.
+set(COND --set task.kind=\"autoregressive\" --set task.history=1 --set "task.condition=[\"alpha\",\"beta\"]"
+    --set "task.condition_transform=[\"log_minmax\",\"none\"]")
+cli_test(train_condition "unit" ${EXPECT} ok "done: step 5,"
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} ${COND} --set "data.params={beta=0.4}" --set training.epochs=1
+  --set output.dir=train_cond1)
+cli_test(train_condition_np2 "mpi" ${EXPECT} ok "2 trainer rank.*done: step 5,"
+  ${MPI2} ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} ${COND} --set "data.params={beta=0.4}"
+  --set training.epochs=1 --set output.dir=train_cond2)
+set_tests_properties(cli_train_condition cli_train_condition_np2 PROPERTIES FIXTURES_REQUIRED train_data
+  FIXTURES_SETUP train_condition)
+cli_test(train_condition_outputs "unit" bash -c "set -e
+  ${PY} -c \"import json, struct, h5py
+raw = open('train_cond1/model.safetensors', 'rb').read()
+meta = json.loads(raw[8:8 + struct.unpack('<Q', raw[:8])[0]])['__metadata__']
+task, model = json.loads(meta['task']), json.loads(meta['model'])
+p = h5py.File('train_data.h5')['params'][:10, 0]
+assert task['condition'] == ['alpha', 'beta'] and model['cond_dim'] == 2, (task, model)
+assert task['condition_range'][0] == [p.min(), p.max()], (task['condition_range'], p.min(), p.max())
+print('condition ranges from the training trajectories')\"
+  ${PY} -c \"import numpy as np, struct, json
+def t(path):
+    raw = open(path, 'rb').read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    h = json.loads(raw[8:8 + n])
+    h.pop('__metadata__')
+    return {k: np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]], np.float32) for k, v in h.items()}
+a, b = t('train_cond1/model.safetensors'), t('train_cond2/model.safetensors')
+d = max(float(np.abs(a[k] - b[k]).max()) for k in a)
+assert d < 1e-5, d
+print('1 and 2 ranks: max weight difference', d)\"
+  ${EXPECT_STR} ok 'autoregressive on 2 trajectories' $<TARGET_FILE:pdestream> evaluate --run train_cond1
+  ${EXPECT_STR} ok 'autoregressive on 12 trajectories' $<TARGET_FILE:pdestream> evaluate --run train_cond1 \
+    --data train_data.h5 --param beta=0.4 --out cond_pred.h5
+  ${PY} -c \"import h5py
+f = h5py.File('cond_pred.h5')
+assert list(f['params'].attrs['param_names'])[-1] in ('beta', b'beta') and (f['params'][:, -1] == 0.4).all()
+print('predictions carry beta')\"
+  ${EXPECT_STR} fail 'parameter .beta. is not in train_data.h5 .it has: alpha, t_init' \
+    $<TARGET_FILE:pdestream> evaluate --run train_cond1 --data train_data.h5
+  ${EXPECT_STR} fail '--param beta=x: expected name=number' \
+    $<TARGET_FILE:pdestream> evaluate --run train_cond1 --data train_data.h5 --param beta=x")
+set_tests_properties(cli_train_condition_outputs PROPERTIES FIXTURES_REQUIRED "train_data;train_condition"
+  DEPENDS "cli_train_condition;cli_train_condition_np2")
+cli_test(err_train_condition_missing "unit" ${EXPECT} fail
+  "parameter .nu. is not in train_data.h5 .it has: alpha, t_init, t_left, t_right, t_bottom, t_top.. set it with .data. params"
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set "task.condition=[\"nu\"]" --set output.dir=train_cond_bad)
+cli_test(err_train_condition_params_clash "unit" ${EXPECT} fail
+  "parameter alpha is given as .data. params .or --param., but the file has it too"
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set "data.params={alpha=1}" --set output.dir=train_cond_bad)
+set_tests_properties(cli_err_train_condition_missing cli_err_train_condition_params_clash PROPERTIES
+  FIXTURES_REQUIRED train_data)
+
 # training.seed decides the initial weights: two runs with seed 0 write the same model,
 # seed 1 another one (0 epochs: the initial model is what is saved).
 cli_test(train_seed_reproducible "unit" bash -c "set -e

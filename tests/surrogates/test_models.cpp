@@ -136,7 +136,7 @@ TEST_F(Models, UnetNamesGradientsAndConditioning) {
   torch::NoGradGuard g;
   EXPECT_GT((net.forward(x, cond) - net.forward(x, cond + 1)).abs().max().item<double>(), 1e-6);
   auto msg = error_of([&] { net.forward(x); });
-  EXPECT_NE(msg.find("conditioned (cond_dim = 4)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("conditioned on 4 parameter(s) ([task] condition): expected cond [2, 4], got none"), std::string::npos) << msg;
   msg = error_of([&] { net.forward(x, torch::randn({2, 3})); });
   EXPECT_NE(msg.find("expected cond [2, 4], got [2, 3]"), std::string::npos) << msg;
   msg = error_of([&] { net.forward(torch::randn({2, 2, 16, 16}), cond); });
@@ -274,5 +274,52 @@ TEST_F(Models, TheRegistryIsOpenToModelsFromOutside) {
               SectionReader b(bad, "model");
               make_model(b, shape);
             }).find("scal"),
+            std::string::npos);
+}
+
+// A task's condition reaches every built-in model through ModelShape::cond_dim: FNO takes
+// the parameters as constant channels, the MLP as features, the U-Net through FiLM. The
+// output depends on cond, gradients reach every weight, the file round trip keeps it, and
+// a missing or misshapen cond is a one-line error.
+TEST_F(Models, EveryModelTakesTheTasksCondition) {
+  struct Case {
+    const char* toml;
+    ModelShape shape;
+    std::vector<int64_t> input;
+  };
+  std::vector<Case> cases{
+      {"[model]\nname = \"fno\"\nwidth = 8\nmodes = 4\n", {1, 2, 1, {16}, 3}, {4, 2, 16}},
+      {"[model]\nname = \"fno\"\nwidth = 8\nmodes = [3, 3]\n", {2, 1, 1, {8, 8}, 2}, {4, 1, 8, 8}},
+      {"[model]\nname = \"mlp\"\nhidden = [16]\n", {0, 5, 7, {}, 2}, {4, 5}},
+      {"[model]\nname = \"unet\"\nwidth = 8\nlevels = 2\n", {1, 1, 1, {16}, 2}, {4, 1, 16}},
+  };
+  for (const auto& c : cases) {
+    Config config = Config::parse(c.toml, "job.toml");
+    SectionReader section(config, "model");
+    auto model = make_model(section, c.shape);
+    EXPECT_EQ(model->cond_dim(), c.shape.cond_dim) << c.toml;
+    auto x = torch::randn(c.input);
+    auto cond = torch::randn({4, c.shape.cond_dim});
+    auto y = model->forward(x, cond);
+    EXPECT_EQ(y.size(0), 4);
+    EXPECT_FALSE(torch::allclose(y, model->forward(x, cond + 1.0))) << c.toml << ": the output ignores cond";
+    expect_gradients_everywhere(*model, x, cond);
+    auto again = make_model_from_json(nlohmann::json::parse(model->options_json().dump()));
+    EXPECT_EQ(again->cond_dim(), c.shape.cond_dim);
+    EXPECT_EQ(layout_of(*again), layout_of(*model));
+    EXPECT_NE(error_of([&] { model->forward(x); }).find("expected cond [4, " + std::to_string(c.shape.cond_dim) +
+                                                        "], got none"),
+              std::string::npos)
+        << c.toml;
+    EXPECT_NE(error_of([&] { model->forward(x, torch::randn({4, c.shape.cond_dim + 1})); })
+                  .find("expected cond [4, " + std::to_string(c.shape.cond_dim) + "], got [4, "),
+              std::string::npos);
+  }
+  // An unconditioned model refuses a cond, naming the way to get one.
+  Config config = Config::parse("[model]\nname = \"fno\"\nwidth = 8\nmodes = 4\n", "job.toml");
+  SectionReader section(config, "model");
+  auto plain = make_model(section, {1, 1, 1, {16}});
+  EXPECT_NE(error_of([&] { plain->forward(torch::randn({2, 1, 16}), torch::randn({2, 1})); })
+                .find("takes no conditioning vector (cond_dim = 0), got one of shape [2, 1]"),
             std::string::npos);
 }

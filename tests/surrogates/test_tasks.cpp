@@ -245,3 +245,69 @@ TEST_F(Tasks, AutoregressiveUnrollStacksTheNextFrames) {
   msg = error_of([&] { longer->num_examples(shape); });
   EXPECT_NE(msg.find("need at least 7 frames per trajectory"), std::string::npos) << msg;
 }
+
+// [task] condition: names resolve against the data's parameters, each transform maps as
+// documented, the bound ranges travel in options_json and rebuild the same task.
+TEST_F(Tasks, ConditionSelectsNamedParametersWithTransforms) {
+  auto t = task(R"([task]
+kind = "autoregressive"
+history = 2
+condition = ["nu", "beta", "L"]
+condition_transform = ["log", "minmax", "log_minmax"]
+)",
+                Layout::Field);
+  Trajectory traj = trajectory();
+  traj.params = {7.0, 0.01, 0.25, 32.0};  // ic_seed, nu, beta, L
+  const std::vector<std::string> names = {"ic_seed", "nu", "beta", "L"};
+  t->bind_condition(names, {{"beta", {0.0, 1.0}}, {"L", {16.0, 64.0}}, {"nu", {0.001, 0.1}}}, "data.h5");
+  auto e = t->example(traj, 0);
+  ASSERT_TRUE(e.cond.defined());
+  ASSERT_EQ(e.cond.sizes(), (Shape{3}));
+  EXPECT_NEAR(e.cond[0].item<double>(), std::log(0.01), 1e-6);
+  EXPECT_NEAR(e.cond[1].item<double>(), 0.25, 1e-7);
+  EXPECT_NEAR(e.cond[2].item<double>(), (std::log(32.0) - std::log(16.0)) / (std::log(64.0) - std::log(16.0)), 1e-6);
+  EXPECT_EQ(t->model_shape(TrajectoryShape::of(traj)).cond_dim, 3);
+  // Batches stack the conditions.
+  auto b = collate({e, t->example(traj, 1)});
+  EXPECT_EQ(b.cond.sizes(), (Shape{2, 3}));
+
+  // The model file's task options rebuild the same condition, ranges included.
+  const auto options = t->options_json();
+  EXPECT_EQ(options.at("condition_range")[2], nlohmann::json({16.0, 64.0}));
+  auto again = make_task_from_json(options, Layout::Field, "model.safetensors metadata");
+  again->bind_condition(names, {}, "other.h5");
+  EXPECT_TRUE(torch::equal(again->example(traj, 0).cond, e.cond));
+
+  // Without a condition, examples carry none and ic_seed conditions nothing.
+  auto plain = task("[task]\nkind = \"autoregressive\"\nhistory = 2\n", Layout::Field);
+  EXPECT_FALSE(plain->example(traj, 0).cond.defined());
+  EXPECT_EQ(plain->model_shape(TrajectoryShape::of(traj)).cond_dim, 0);
+  EXPECT_FALSE(plain->options_json().contains("condition"));
+}
+
+TEST_F(Tasks, ConditionErrorsNameWhatIsMissing) {
+  auto t = task("[task]\nkind = \"operator\"\ncondition = [\"beta\"]\n", Layout::Field);
+  EXPECT_EQ(error_of([&] { t->bind_condition({"nu", "ic_seed"}, {}, "burgers.h5"); }),
+            "[task] condition: parameter \"beta\" is not in burgers.h5 (it has: nu, ic_seed); set it with [data] "
+            "params = { beta = ... } or drop it from the condition");
+  auto m = task("[task]\nkind = \"operator\"\ncondition = [\"nu\"]\ncondition_transform = [\"minmax\"]\n",
+                Layout::Field);
+  EXPECT_NE(error_of([&] { m->bind_condition({"nu"}, {{"nu", {0.5, 0.5}}}, "one.h5"); }).find("needs low < high"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { m->bind_condition({"nu"}, {}, "solver x"); }).find("needs a range, and solver x gives none"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              task("[task]\nkind = \"operator\"\ncondition = [\"nu\"]\ncondition_transform = [\"exp\"]\n", Layout::Field);
+            }).find("condition_transform: expected one of: none, log, minmax, log_minmax, got \"exp\""),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              task("[task]\nkind = \"operator\"\ncondition = [\"nu\", \"L\"]\ncondition_transform = [\"log\"]\n",
+                   Layout::Field);
+            }).find("expected 2 transforms (one per condition name), got 1"),
+            std::string::npos);
+  auto log = task("[task]\nkind = \"operator\"\ncondition = [\"nu\"]\ncondition_transform = [\"log\"]\n", Layout::Field);
+  log->bind_condition({"nu"}, {}, "x.h5");
+  Trajectory traj = trajectory();
+  traj.params = {-1.0};
+  EXPECT_NE(error_of([&] { log->example(traj, 0); }).find("needs positive values, got -1"), std::string::npos);
+}
