@@ -214,6 +214,7 @@ JobSetup set_up_models(const OnlineJobSpec& spec, const Roles& roles, MPI_Comm w
     t.num_times = job.solver->num_outputs() + 1;
     t.channels = static_cast<std::int64_t>(job.solver->channels().size());
     for (int a = 0; a < job.solver->grid().dim; ++a) t.spatial.push_back(job.solver->grid().shape[a]);
+    if (spec.training.validate_rollout) surrogates::rollout_validation_task(*job.task, t);  // checks the kind
     PDS_CHECK(job.task->num_examples(t) > 0, "task " << job.task->kind() << " makes no examples from "
                                                      << t.num_times << " output times");
     // training.seed decides the initial weights too, so a run is reproducible.
@@ -562,20 +563,27 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
   try {
     const auto validation_trajs = validation_set(t);
     std::vector<surrogates::Example> val_examples;
+    // Normalisers see one-step examples; validation may be a rollout over the horizon.
+    std::vector<surrogates::Example> fit_examples;
+    const std::shared_ptr<const surrogates::Task> val_task =
+        trainer_options.validate_rollout ? surrogates::rollout_validation_task(*job.task, job.tshape) : job.task;
     for (const auto& traj : validation_trajs) {
-      const auto n = job.task->num_examples(surrogates::TrajectoryShape::of(traj));
-      for (std::int64_t i = 0; i < n; ++i) val_examples.push_back(job.task->example(traj, i));
+      const auto shape = surrogates::TrajectoryShape::of(traj);
+      for (std::int64_t i = 0; i < val_task->num_examples(shape); ++i) val_examples.push_back(val_task->example(traj, i));
+      if (trainer_options.validate_rollout)
+        for (std::int64_t i = 0; i < job.task->num_examples(shape); ++i) fit_examples.push_back(job.task->example(traj, i));
     }
     auto val = surrogates::collate(val_examples);
+    auto fit = trainer_options.validate_rollout ? surrogates::collate(fit_examples) : val;
     training::TensorDataSource validation(val.input, val.target, trainer_options.batch_size, 0, rank, size, false,
                                           val.cond);
     if (!resumed) {
       // Normalisers from the held-out simulations: same distribution, known before training.
-      input_norm->update(val.input);
-      target_norm->update(val.target.dim() > 2 ? surrogates::frames_as_batch(val.target, target_norm->channels())
-                                               : val.target);
+      input_norm->update(fit.input);
+      target_norm->update(fit.target.dim() > 2 ? surrogates::frames_as_batch(fit.target, target_norm->channels())
+                                               : fit.target);
     }
-    auto in_shape = val.input.sizes().slice(1).vec(), out_shape = val.target.sizes().slice(1).vec();
+    auto in_shape = fit.input.sizes().slice(1).vec(), out_shape = fit.target.sizes().slice(1).vec();
     StreamSource stream(*buffer, trainer_options.batch_size, local, opt.wait_timeout, in_shape, out_shape,
                         job.task->condition().size());
     set_watchdog(t, stream);

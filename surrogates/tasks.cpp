@@ -1,5 +1,7 @@
 #include "surrogates/tasks.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "surrogates/option_reader.hpp"
 
@@ -236,6 +238,26 @@ class AutoregressiveTask : public Task {
   std::int64_t unroll_ = 1;
 };
 
+// A task restricted to the first example of every trajectory (a rollout from the start).
+class FirstExampleOnly : public Task {
+ public:
+  explicit FirstExampleOnly(std::unique_ptr<Task> inner) : Task(inner->layout()), inner_(std::move(inner)) {
+    set_condition(inner_->condition());
+  }
+  std::string kind() const override { return inner_->kind(); }
+  std::int64_t num_examples(const TrajectoryShape& s) const override { return std::min<std::int64_t>(inner_->num_examples(s), 1); }
+  std::int64_t input_channels(const TrajectoryShape& s) const override { return inner_->input_channels(s); }
+  Example make_example(const Trajectory& t, std::int64_t i) const override {
+    check_index(kind().c_str(), i, num_examples(TrajectoryShape::of(t)));
+    return inner_->example(t, i);
+  }
+  ModelShape make_model_shape(const TrajectoryShape& s) const override { return inner_->model_shape(s); }
+  nlohmann::json own_options() const override { return inner_->options_json(); }
+
+ private:
+  std::unique_ptr<Task> inner_;
+};
+
 }  // namespace
 
 std::vector<std::string> task_kinds() { return {"autoregressive", "field_at_time", "operator"}; }
@@ -266,6 +288,22 @@ std::unique_ptr<Task> make_task(SectionReader& section, Layout layout) {
 std::unique_ptr<Task> make_task_from_json(const nlohmann::json& options, Layout layout, const std::string& origin) {
   JsonOptionReader reader(options, origin, "task");
   return make_task(reader.get_string("kind", std::nullopt, task_kinds()), reader, layout);
+}
+
+std::unique_ptr<Task> rollout_validation_task(const Task& task, const TrajectoryShape& shape) {
+  PDS_CHECK(task.kind() == "autoregressive", "[training] validate_rollout: expected the autoregressive task, got "
+                                                 << task.kind());
+  auto options = task.options_json();
+  const auto history = options.at("history").get<std::int64_t>();
+  const auto horizon = options.at("horizon").get<std::int64_t>();
+  const auto rest = shape.num_times - history;
+  PDS_CHECK(rest >= 1, "[training] validate_rollout: history = " << history << " leaves no frame to predict in "
+                                                                 << shape.num_times << " frames");
+  options["unroll"] = horizon > 0 ? std::min(horizon, rest) : rest;
+  auto rollout = make_task_from_json(options, task.layout(), "[training] validate_rollout");
+  rollout->set_condition(task.condition());
+  // Only the first window of each trajectory: one rollout from its initial history.
+  return std::make_unique<FirstExampleOnly>(std::move(rollout));
 }
 
 torch::Tensor frames_as_batch(const torch::Tensor& stacked, std::int64_t channels) {

@@ -120,6 +120,12 @@ std::unique_ptr<Task> make_task_from_json(const nlohmann::json& options, Layout 
                                           const std::string& origin = "task options");
 std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, Layout layout);
 
+// The task that validates `task` (autoregressive) by a full rollout: the same history,
+// condition and binding, with the target the next `horizon` frames (the task's horizon
+// option, else every frame after the history), one example per trajectory. The trainer
+// predicts such unrolled targets autoregressively, so its validation error is the rollout's.
+std::unique_ptr<Task> rollout_validation_task(const Task& task, const TrajectoryShape& shape);
+
 // Frames stacked on channels [B, m * C, *spatial] as a batch of frames [B * m, C, *spatial]
 // (what the per-channel normalisers see of an unrolled target).
 torch::Tensor frames_as_batch(const torch::Tensor& stacked, std::int64_t channels);

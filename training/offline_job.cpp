@@ -132,9 +132,14 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
   const auto& o = spec.training;
   DatasetSource train(split.train, task, split.train_ids, o.batch_size, o.seed, rank, size);
   std::unique_ptr<DatasetSource> validation;
-  if (split.validation)
-    validation = std::make_unique<DatasetSource>(split.validation, task, split.validation_ids, o.batch_size, 0, rank,
-                                                 size, false);
+  if (split.validation) {
+    std::shared_ptr<const surrogates::Task> validation_task = task;
+    collective_try(comm, [&] {
+      if (o.validate_rollout) validation_task = surrogates::rollout_validation_task(*task, split.validation->shape());
+    });
+    validation = std::make_unique<DatasetSource>(split.validation, validation_task, split.validation_ids,
+                                                 o.batch_size, 0, rank, size, false);
+  }
   const auto tshape = split.train->shape();
   surrogates::UnitGaussianNormalizer input(task->input_channels(tshape)), target(task->target_channels(tshape));
   fit_normalizers(train, *input, *target);

@@ -37,6 +37,7 @@ TrainerOptions TrainerOptions::from_section(SectionReader& s) {
   o.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, 0));
   o.checkpoint_every = s.get_int("checkpoint_every", o.checkpoint_every, 0);
   o.validate_every = s.get_int("validate_every", o.validate_every, 0);
+  o.validate_rollout = s.get_bool("validate_rollout", o.validate_rollout);
   o.log_every = s.get_int("log_every", o.log_every, 1);
   o.max_steps = s.get_int("max_steps", o.max_steps, 0);
   o.threads = static_cast<int>(s.get_int("threads", o.threads, 0, 1024));

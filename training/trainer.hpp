@@ -60,6 +60,9 @@ struct TrainerOptions {
   std::uint64_t seed = 0;
   std::int64_t checkpoint_every = 0; // steps; 0: at the end of every epoch only
   std::int64_t validate_every = 0;   // steps; 0: at the end of every epoch only
+  // Validate by rolling out each held-out trajectory over the autoregressive task's horizon
+  // (the error that matters for these models), not by one-step predictions.
+  bool validate_rollout = false;
   std::int64_t log_every = 10;       // steps between metrics lines
   std::int64_t max_steps = 0;        // stop after this many steps in all (0: no limit)
   int threads = 0;                   // torch intra-op threads per rank; 0: cores / ranks on the node

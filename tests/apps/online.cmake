@@ -109,6 +109,18 @@ s = json.load(open('online_condition/online_summary.json'))
 assert abs(e['mean'] - s['validation_rel_l2']) < 1e-5 * s['validation_rel_l2'], (e['mean'], s['validation_rel_l2'])
 print('evaluate', e['mean'], '= the online validation', s['validation_rel_l2'])\"")
 set_tests_properties(cli_online_condition_evaluate PROPERTIES FIXTURES_REQUIRED online_condition)
+# validate_rollout online: the trainer's validation is the rollout evaluate measures.
+online_test(validate_rollout "s['sims_done'] == 12" -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY}
+  --set task.kind=\"autoregressive\" --set task.history=1 --set training.validate_rollout=true
+  --set output.dir=online_validate_rollout)
+set_tests_properties(cli_online_validate_rollout PROPERTIES FIXTURES_SETUP online_validate_rollout)
+cli_test(online_validate_rollout_evaluate "unit" bash -c "${EXPECT_STR} ok 'autoregressive on 2 trajectories' \
+  $<TARGET_FILE:pdestream> evaluate --run online_validate_rollout && ${PY} -c \"import json
+e = json.load(open('online_validate_rollout/evaluation.json'))
+s = json.load(open('online_validate_rollout/online_summary.json'))
+assert len(e['per_step']) == 4 and abs(e['mean'] - s['validation_rel_l2']) < 1e-5 * s['validation_rel_l2'], (e, s)
+print('evaluate', e['mean'], '= the online rollout validation', s['validation_rel_l2'])\"")
+set_tests_properties(cli_online_validate_rollout_evaluate PROPERTIES FIXTURES_REQUIRED online_validate_rollout)
 # A conditioned job killed at step 7 resumes from buffers whose samples keep their cond.
 cli_test(online_condition_resume "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh crash online_condition_resume
   ${CHECKER} -- ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${ONLINE_COND} --set online.trainer_ranks=2)

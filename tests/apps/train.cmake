@@ -100,6 +100,22 @@ cli_test(err_train_condition_params_clash "unit" ${EXPECT} fail
 set_tests_properties(cli_err_train_condition_missing cli_err_train_condition_params_clash PROPERTIES
   FIXTURES_REQUIRED train_data)
 
+# validate_rollout: the validation error is a rollout over the horizon (2 frames here) from
+# each held-out trajectory's first frame, the number evaluate reports for that run.
+cli_test(train_validate_rollout "unit" bash -c "${EXPECT_STR} ok 'done: step 10, .*validation relative L2' \
+  $<TARGET_FILE:pdestream> train --config ${TRAIN_CFG} --set data.path=train_data.h5 --set model.width=8 \
+  --set model.modes=4 --set training.batch_size=8 --set training.threads=1 --set training.epochs=2 \
+  --set task.kind=\\\"autoregressive\\\" --set task.history=1 --set task.horizon=2 --set training.validate_rollout=true \
+  --set output.dir=train_vr && ${EXPECT_STR} ok 'autoregressive on 2 trajectories' \
+  $<TARGET_FILE:pdestream> evaluate --run train_vr && ${PY} -c \"import json
+v = [json.loads(l) for l in open('train_vr/metrics.jsonl') if 'val_rel_l2' in l][-1]['val_rel_l2']
+e = json.load(open('train_vr/evaluation.json'))
+assert len(e['per_step']) == 2 and abs(e['mean'] - v) < 1e-5 * v, (e['mean'], v, e['per_step'])
+print('validation', v, '= the 2-step rollout evaluate measures', e['mean'])\"")
+cli_test(err_train_validate_rollout "unit" ${EXPECT} fail "validate_rollout: expected the autoregressive task, got field_at_time"
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set training.validate_rollout=true --set output.dir=train_vr_bad)
+set_tests_properties(cli_train_validate_rollout cli_err_train_validate_rollout PROPERTIES FIXTURES_REQUIRED train_data)
+
 # training.seed decides the initial weights: two runs with seed 0 write the same model,
 # seed 1 another one (0 epochs: the initial model is what is saved).
 cli_test(train_seed_reproducible "unit" bash -c "set -e
