@@ -226,9 +226,17 @@ struct SectionReader::State {
 
 SectionReader::SectionReader(const Config& config, std::string section)
     : config_(&config), section_(std::move(section)), state_(std::make_unique<State>()) {
-  const auto& root = config.impl().root.as_table();
-  auto it = root.find(section_);
-  if (it != root.end()) state_->table = &it->second;
+  // "model.base": a table nested in a section (a wrapping model's base model).
+  const TomlValue* node = &config.impl().root;
+  for (const auto& part : split_dots(section_)) {
+    const auto& table = node->as_table();
+    auto it = table.find(part);
+    if (it == table.end()) return;
+    PDS_CHECK(it->second.is_table(), config.source() << ": [" << section_ << "]: '" << part
+                                                      << "' must be a table, got " << describe(it->second));
+    node = &it->second;
+  }
+  state_->table = node;
 }
 
 SectionReader::~SectionReader() = default;

@@ -62,7 +62,9 @@ class SectionReader {
   ~SectionReader();
   SectionReader(SectionReader&&) noexcept;
 
+  // `section` may name a nested table: "model.base" reads [model] base = { ... }.
   const std::string& section() const { return section_; }
+  const Config& config() const { return *config_; }
   bool present() const;                 // the section exists in the file
   bool has(const std::string& key) const;
   std::vector<std::string> keys() const;  // sorted

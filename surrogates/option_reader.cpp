@@ -65,6 +65,20 @@ std::vector<std::int64_t> SectionOptionReader::get_ints(
   return out;
 }
 
+std::unique_ptr<OptionReader> SectionOptionReader::nested(const std::string& key) {
+  PDS_CHECK(s_.has(key), s_.where(key) << ": missing required table (expected " << key << " = { name = ... })");
+  s_.accept(key);
+  return std::make_unique<SectionOptionReader>(
+      std::make_unique<SectionReader>(s_.config(), s_.section() + "." + key));
+}
+
+std::unique_ptr<OptionReader> JsonOptionReader::nested(const std::string& key) {
+  const auto* v = find(key);
+  PDS_CHECK(v && v->is_object(), where(key) << ": expected a JSON object (a base model's options), got "
+                                            << (v ? v->dump() : std::string("nothing")));
+  return std::make_unique<JsonOptionReader>(*v, origin_, section_ + "." + key);
+}
+
 JsonOptionReader::JsonOptionReader(const nlohmann::json& object, std::string origin,
                                    std::string section)
     : j_(object), origin_(std::move(origin)), section_(std::move(section)) {

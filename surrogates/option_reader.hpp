@@ -5,6 +5,7 @@
 // missing required keys and out-of-range values as pdestream::Error naming the key.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -43,6 +44,9 @@ class OptionReader {
   // A list of [low, high] pairs (required: check has() first for an optional one).
   virtual std::vector<std::pair<double, double>> get_ranges(const std::string& key) = 0;
   virtual void accept(const std::string& key) = 0;
+  // A reader on the table under `key` ([model] base = { ... } in TOML, "base": {...} in
+  // JSON), for a model that wraps a base model; its own finish() checks its keys.
+  virtual std::unique_ptr<OptionReader> nested(const std::string& key) = 0;
   // Throws for keys present but never read.
   virtual void finish() const = 0;
   // "origin: [section] key" for error messages.
@@ -52,6 +56,8 @@ class OptionReader {
 class SectionOptionReader : public OptionReader {
  public:
   explicit SectionOptionReader(SectionReader& section) : s_(section) {}
+  // Owns its section (a nested table).
+  explicit SectionOptionReader(std::unique_ptr<SectionReader> owned) : owned_(std::move(owned)), s_(*owned_) {}
   bool has(const std::string& key) const override { return s_.has(key); }
   std::int64_t get_int(const std::string& key, std::optional<std::int64_t> fallback = {},
                        std::optional<std::int64_t> min = {}, std::optional<std::int64_t> max = {}) override {
@@ -81,10 +87,12 @@ class SectionOptionReader : public OptionReader {
   }
   std::vector<std::pair<double, double>> get_ranges(const std::string& key) override { return s_.get_ranges(key); }
   void accept(const std::string& key) override { s_.accept(key); }
+  std::unique_ptr<OptionReader> nested(const std::string& key) override;
   void finish() const override { s_.finish(); }
   std::string where(const std::string& key) const override { return s_.where(key); }
 
  private:
+  std::unique_ptr<SectionReader> owned_;
   SectionReader& s_;
 };
 
@@ -109,6 +117,7 @@ class JsonOptionReader : public OptionReader {
                                   std::optional<std::vector<double>> fallback = {}) override;
   std::vector<std::pair<double, double>> get_ranges(const std::string& key) override;
   void accept(const std::string& key) override { used_.insert(key); }
+  std::unique_ptr<OptionReader> nested(const std::string& key) override;
   void finish() const override;
   std::string where(const std::string& key) const override;
 

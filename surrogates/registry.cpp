@@ -135,6 +135,15 @@ std::shared_ptr<Surrogate> make_model(const std::string& name, OptionReader& rea
   return model;
 }
 
+std::shared_ptr<Surrogate> make_nested_model(OptionReader& reader, const std::string& key, const ModelShape& shape) {
+  auto sub = reader.nested(key);
+  const std::string name = sub->get_string("name", std::nullopt, model_names());
+  // A stored base model repeats the data shape; the wrapper decides it.
+  for (const char* k : {"dim", "in_channels", "out_channels"})
+    if (sub->has(k)) sub->accept(k);
+  return make_model(name, *sub, shape);
+}
+
 std::shared_ptr<Surrogate> make_model(SectionReader& section, const ModelShape& shape) {
   SectionOptionReader reader(section);
   const std::string name = section.get_string("name", std::nullopt, model_names());

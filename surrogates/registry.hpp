@@ -39,6 +39,11 @@ using ModelBuilder = std::function<std::shared_ptr<Surrogate>(OptionReader& opti
 // to [model] name, make_model_from_json() and the model file.
 void register_model(const std::string& name, Layout layout, ModelBuilder build);
 
+// The base model of a wrapping model, from the table under `key` (`[model.base]` in TOML,
+// "base" in the wrapper's options_json): built by its own name for `shape`, every key
+// checked. The wrapper's options_json() must hold base->options_json() under the same key.
+std::shared_ptr<Surrogate> make_nested_model(OptionReader& reader, const std::string& key, const ModelShape& shape);
+
 // Registered model names, sorted.
 std::vector<std::string> model_names();
 // The input layout of a model name (field or vector); throws for an unknown name.

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "surrogates/fno.hpp"
 #include "surrogates/mlp.hpp"
+#include "surrogates/model_file.hpp"
 #include "surrogates/option_reader.hpp"
 #include "surrogates/registry.hpp"
 #include "surrogates/unet.hpp"
@@ -321,5 +323,76 @@ TEST_F(Models, EveryModelTakesTheTasksCondition) {
   auto plain = make_model(section, {1, 1, 1, {16}});
   EXPECT_NE(error_of([&] { plain->forward(torch::randn({2, 1, 16}), torch::randn({2, 1})); })
                 .find("takes no conditioning vector (cond_dim = 0), got one of shape [2, 1]"),
+            std::string::npos);
+}
+
+namespace {
+// A model that wraps a base model (as CAPE wraps an FNO or a U-Net): its output is the
+// base's times a learned scale.
+class ScaledImpl : public Surrogate {
+ public:
+  ScaledImpl(std::shared_ptr<Surrogate> base, double init) : init_(init) {
+    base_ = register_module("base", std::move(base));
+    scale_ = register_parameter("scale", torch::full({1}, init));
+  }
+  torch::Tensor forward(const torch::Tensor& x) override { return base_->forward(x) * scale_; }
+  std::string kind() const override { return "scaled"; }
+  Layout layout() const override { return base_->layout(); }
+  nlohmann::json options_json() const override {
+    auto base = base_->options_json();
+    return {{"name", "scaled"},
+            {"dim", base.value("dim", 0)},
+            {"in_channels", base.at("in_channels")},
+            {"out_channels", base.at("out_channels")},
+            {"init", init_},
+            {"base", base}};
+  }
+
+ private:
+  double init_;
+  std::shared_ptr<Surrogate> base_;
+  torch::Tensor scale_;
+};
+}  // namespace
+
+// A wrapping model keeps its base model's options nested ([model.base] in TOML, "base" in
+// the file's JSON); the round trip through the model file rebuilds both, with the
+// parameter names the module tree gives (base.fc0.weight, ..., scale).
+TEST_F(Models, AWrappingModelNestsItsBaseModel) {
+  register_model("scaled", Layout::Field, [](OptionReader& r, const ModelShape& shape) {
+    auto base = make_nested_model(r, "base", shape);
+    return std::make_shared<ScaledImpl>(base, r.get_double("init", 1.0));
+  });
+  Config c = Config::parse("[model]\nname = \"scaled\"\ninit = 2.0\n[model.base]\nname = \"fno\"\nwidth = 8\nmodes = 4\n",
+                           "m.toml");
+  SectionReader s(c, "model");
+  auto model = make_model(s, {1, 2, 1, {16}});
+  std::set<std::string> names;
+  for (const auto& p : layout_of(*model)) names.insert(p.first);
+  EXPECT_TRUE(names.count("scale") && names.count("base.fc0.weight") && names.count("base.conv0.weights1"));
+  EXPECT_EQ(model->options_json()["base"]["width"], 8);
+
+  const auto path = ::testing::TempDir() + "/scaled.safetensors";
+  save_safetensors(path, *model, {{"model", model->options_json().dump()}});
+  auto file = read_safetensors_tensors(path);
+  auto copy = make_model_from_json(nlohmann::json::parse(file.metadata.at("model")), path);
+  load_safetensors(path, *copy);
+  auto x = torch::randn({3, 2, 16});
+  EXPECT_TRUE(torch::equal(copy->forward(x), model->forward(x)));
+  EXPECT_EQ(copy->options_json(), model->options_json());
+
+  // The base's keys are checked where they are: one line naming the nested table.
+  EXPECT_NE(error_of([&] {
+              Config bad = Config::parse(
+                  "[model]\nname = \"scaled\"\n[model.base]\nname = \"fno\"\nmodes = 4\nwidht = 8\n", "m.toml");
+              SectionReader b(bad, "model");
+              make_model(b, {1, 2, 1, {16}});
+            }).find("m.toml: [model.base] widht: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              Config bad = Config::parse("[model]\nname = \"scaled\"\n", "m.toml");
+              SectionReader b(bad, "model");
+              make_model(b, {1, 2, 1, {16}});
+            }).find("m.toml: [model] base: missing required table"),
             std::string::npos);
 }
