@@ -1,5 +1,7 @@
 #include "online_training/buffer.hpp"
 
+#include "surrogates/tasks.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -256,6 +258,11 @@ std::unique_ptr<SampleBuffer> make_buffer(const BufferOptions& options) {
   if (options.kind == "firo") return std::make_unique<FiroBuffer>(options);
   if (options.kind == "reservoir") return std::make_unique<ReservoirBuffer>(options);
   PDS_FAIL("unknown online.buffer '" << options.kind << "': expected one of " << join(buffer_kinds()));
+}
+
+surrogates::Example example_of(const Sample& sample, const surrogates::Task& task) {
+  if (sample.input.defined() || !sample.trajectory) return {sample.input, sample.target, sample.cond};
+  return task.example(*sample.trajectory, sample.index);
 }
 
 }  // namespace pdestream::online_training

@@ -31,6 +31,12 @@
 #include <string>
 #include <vector>
 
+namespace pdestream::surrogates {
+struct Trajectory;
+struct Example;
+class Task;
+}  // namespace pdestream::surrogates
+
 namespace pdestream::online_training {
 
 struct Sample {
@@ -40,7 +46,14 @@ struct Sample {
   torch::Tensor target;
   std::int64_t seen = 0;     // times drawn for training
   torch::Tensor cond;        // [P] when the task has a condition, else undefined
+  // A finished simulation is stored once: its samples share the trajectory, and input,
+  // target and cond stay undefined until a batch needs them (example_of), so a trajectory
+  // is not copied into k overlapping autoregressive windows or Nt N / M pointwise blocks.
+  std::shared_ptr<const surrogates::Trajectory> trajectory;
 };
+
+// The sample's example: its stored tensors, or the task's example `index` of its trajectory.
+surrogates::Example example_of(const Sample& sample, const surrogates::Task& task);
 
 struct BufferOptions {
   std::string kind = "fifo";  // fifo | firo | reservoir

@@ -66,15 +66,18 @@ void shutdown_after_error(Server& server, const OnlineOptions& opt) {
   throw Error(os.str());
 }
 
-void save_samples(const std::string& path, const std::vector<Sample>& samples) {
+// Samples stored as trajectories are saved as their examples (a resumed buffer holds them
+// materialised).
+void save_samples(const std::string& path, const std::vector<Sample>& samples, const surrogates::Task& task) {
   torch::serialize::OutputArchive a;
   std::vector<std::int64_t> meta;
   std::vector<torch::Tensor> in, out, cond;
   for (const auto& s : samples) {
     meta.insert(meta.end(), {s.sim_id, s.index, s.seen});
-    in.push_back(s.input);
-    out.push_back(s.target);
-    if (s.cond.defined()) cond.push_back(s.cond);
+    const auto e = example_of(s, task);
+    in.push_back(e.input);
+    out.push_back(e.target);
+    if (e.cond.defined()) cond.push_back(e.cond);
   }
   a.write("count", torch::tensor(static_cast<std::int64_t>(samples.size())));
   a.write("meta", torch::tensor(meta, torch::kInt64));
@@ -206,14 +209,17 @@ JobSetup set_up_models(const OnlineJobSpec& spec, const Roles& roles, MPI_Comm w
     // Parameters keep the solver's names and order; min-max ranges are the sampled ones.
     std::map<std::string, std::pair<double, double>> ranges;
     for (const auto& r : spec.space.ranges()) ranges[r.name] = {r.low, r.high};
-    if (!job.task->condition().empty())
-      job.task->bind_condition(known, ranges, "solver " + job.solver->name() + "'s parameters");
     auto& t = job.tshape;
     t.num_params = static_cast<std::int64_t>(known.size());
     t.param_names = known;
     t.num_times = job.solver->num_outputs() + 1;
     t.channels = static_cast<std::int64_t>(job.solver->channels().size());
-    for (int a = 0; a < job.solver->grid().dim; ++a) t.spatial.push_back(job.solver->grid().shape[a]);
+    for (int a = 0; a < job.solver->grid().dim; ++a) {
+      t.spatial.push_back(job.solver->grid().shape[a]);
+      t.coordinates.push_back(job.solver->grid().coordinates(a));
+    }
+    t.times = job.solver->output_times();
+    job.task->bind(t, ranges, "solver " + job.solver->name());
     if (spec.training.validate_rollout) surrogates::rollout_validation_task(*job.task, t);  // checks the kind
     PDS_CHECK(job.task->num_examples(t) > 0, "task " << job.task->kind() << " makes no examples from "
                                                      << t.num_times << " output times");
@@ -409,7 +415,7 @@ void set_checkpoint_hook(TrainerRank& t, std::int64_t previous_step) {
   t.trainer.set_checkpoint_hook([&t, previous](std::int64_t step) {
     const auto& dir = t.spec.run_dir;
     auto snap = t.server.snapshot();
-    save_samples(buffer_path(dir, t.rank, step), snap.samples);
+    save_samples(buffer_path(dir, t.rank, step), snap.samples, *t.job.task);
     if (t.rank == t.size - 1 && t.opt.trainer_fault("checkpoint", step))
       kill_self("trainer rank " + std::to_string(t.rank) + " dies in the step-" + std::to_string(step) +
                 " checkpoint, after its buffer file");
@@ -585,7 +591,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     }
     auto in_shape = fit.input.sizes().slice(1).vec(), out_shape = fit.target.sizes().slice(1).vec();
     StreamSource stream(*buffer, trainer_options.batch_size, local, opt.wait_timeout, in_shape, out_shape,
-                        job.task->condition().size());
+                        job.task->condition().size(), job.task);
     set_watchdog(t, stream);
     set_metrics_hook(t, stream, start);
     std::ofstream draws(draws_path(spec.run_dir, rank), spec.resume ? std::ios::app : std::ios::trunc);

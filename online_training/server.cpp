@@ -334,10 +334,9 @@ void Server::fail(std::int64_t sim_id, const std::string& reason) {
 
 std::int64_t Server::queue_examples(std::int64_t sample, const surrogates::Trajectory& t) {
   const auto n = std::max<std::int64_t>(task_->num_examples(surrogates::TrajectoryShape::of(t)), 0);
-  for (std::int64_t i = 0; i < n; ++i) {
-    auto ex = task_->example(t, i);
-    pending_.push_back(Sample{sample, i, ex.input, ex.target, 0, ex.cond});
-  }
+  // One copy of the trajectory for all its samples; their tensors are made when drawn.
+  auto shared = std::make_shared<const surrogates::Trajectory>(t);
+  for (std::int64_t i = 0; i < n; ++i) pending_.push_back(Sample{sample, i, {}, {}, 0, {}, shared});
   return n;
 }
 

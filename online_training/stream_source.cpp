@@ -5,20 +5,23 @@
 #include <chrono>
 #include <sstream>
 
+#include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "surrogates/tasks.hpp"
 
 namespace pdestream::online_training {
 
 StreamSource::StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_Comm comm, double wait_timeout,
                            std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape,
-                           std::int64_t cond_dim)
+                           std::int64_t cond_dim, std::shared_ptr<const surrogates::Task> task)
     : buffer_(buffer),
       global_batch_(global_batch),
       comm_(comm),
       wait_timeout_(wait_timeout),
       input_shape_(std::move(input_shape)),
       target_shape_(std::move(target_shape)),
-      cond_dim_(cond_dim) {
+      cond_dim_(cond_dim),
+      task_(std::move(task)) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
 }
@@ -94,9 +97,11 @@ std::optional<training::Batch> StreamSource::next() {
     } else {
       std::vector<torch::Tensor> xs, ys, cs;
       for (auto& s : got) {
-        xs.push_back(s.input);
-        ys.push_back(s.target);
-        if (s.cond.defined()) cs.push_back(s.cond);
+        PDS_CHECK(s.input.defined() || task_, "stream: a sample stored as a trajectory, but no task to make it");
+        auto e = s.input.defined() ? surrogates::Example{s.input, s.target, s.cond} : example_of(s, *task_);
+        xs.push_back(e.input);
+        ys.push_back(e.target);
+        if (e.cond.defined()) cs.push_back(e.cond);
       }
       b.x = torch::stack(xs);
       b.y = torch::stack(ys);

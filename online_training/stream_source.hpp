@@ -27,10 +27,10 @@ namespace pdestream::online_training {
 class StreamSource : public training::DataSource {
  public:
   // `input_shape`/`target_shape`: one example's shapes, `cond_dim` its condition's length
-  // (for empty shards).
+  // (for empty shards). `task` makes the tensors of samples stored as a trajectory.
   StreamSource(SampleBuffer& buffer, std::int64_t global_batch, MPI_Comm comm, double wait_timeout,
                std::vector<std::int64_t> input_shape, std::vector<std::int64_t> target_shape,
-               std::int64_t cond_dim = 0);
+               std::int64_t cond_dim = 0, std::shared_ptr<const surrogates::Task> task = nullptr);
 
   void begin_epoch(std::int64_t epoch, std::int64_t first_batch = 0) override;
   std::optional<training::Batch> next() override;
@@ -61,6 +61,7 @@ class StreamSource : public training::DataSource {
   double wait_timeout_;
   std::vector<std::int64_t> input_shape_, target_shape_;
   std::int64_t cond_dim_ = 0;
+  std::shared_ptr<const surrogates::Task> task_;
   std::int64_t drawn_ = 0;
   double wait_ = 0;
   bool ended_ = false;

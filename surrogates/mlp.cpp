@@ -51,10 +51,15 @@ MlpImpl::MlpImpl(const MlpOptions& o) : options_(o) {
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) { return forward(x, torch::Tensor()); }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x, const torch::Tensor& cond) {
-  PDS_CHECK(x.defined() && x.dim() == 2 && x.size(1) == options_.in_features,
-            "mlp: expected input [B, " << options_.in_features << "], got " << shape_str(x));
+  PDS_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 3) && x.size(1) == options_.in_features,
+            "mlp: expected input [B, " << options_.in_features << "] (or points [B, " << options_.in_features
+                                       << ", M]), got " << shape_str(x));
   check_cond("mlp", cond, x.size(0), options_.cond_dim);
-  return layers_->forward(cond.defined() ? torch::cat({x, cond}, 1) : x);
+  if (x.dim() == 2) return layers_->forward(cond.defined() ? torch::cat({x, cond}, 1) : x);
+  // Points (the pointwise task): the same network at each of the M points, cond shared.
+  auto points = x.transpose(1, 2);  // [B, M, F]
+  if (cond.defined()) points = torch::cat({points, cond.unsqueeze(1).expand({-1, x.size(2), -1})}, 2);
+  return layers_->forward(points).transpose(1, 2).contiguous();  // [B, out, M]
 }
 
 void MlpImpl::pretty_print(std::ostream& os) const {

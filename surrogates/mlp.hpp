@@ -1,6 +1,8 @@
 #pragma once
 // Fully connected baseline (the FCN of the online-training paper, Meyer et al. 2023:
-// PDE parameters and time in, the whole flattened field out), [B, F_in] -> [B, F_out].
+// PDE parameters and time in, the whole flattened field out), [B, F_in] -> [B, F_out]; on
+// points [B, F_in, M] (the pointwise task) it is one coordinate network applied at every
+// point, cond [B, P] joining each point's features.
 //
 // Registered as one Sequential named `layers` holding Linear and activation modules in
 // turn, exactly like a Python nn.Sequential(Linear, ReLU, Linear, ReLU, Linear): the

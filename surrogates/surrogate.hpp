@@ -4,7 +4,8 @@
 //
 // Tensor conventions, for every model:
 //   field models (FNO, U-Net): channels first, [B, C_in, *spatial] -> [B, C_out, *spatial]
-//   vector models (MLP):       [B, F_in] -> [B, F_out]
+//   vector models (MLP):       [B, F_in] -> [B, F_out], and points [B, F_in, M] -> [B, F_out, M]
+//                              (the pointwise task: one network at each of M points)
 // A model checks its input and throws pdestream::Error with one line naming the expected
 // and the found shape.
 //

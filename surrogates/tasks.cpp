@@ -1,6 +1,9 @@
 #include "surrogates/tasks.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
+#include <mutex>
 
 #include "core/error.hpp"
 #include "surrogates/option_reader.hpp"
@@ -48,7 +51,8 @@ Example collate(const std::vector<Example>& examples) {
 
 Example Task::example(const Trajectory& trajectory, std::int64_t i) const {
   auto e = make_example(trajectory, i);
-  e.cond = condition_vector(trajectory);
+  // (A task may make its own cond, as the pointwise task's sensors do.)
+  if (!condition_.empty()) e.cond = condition_vector(trajectory);
   return e;
 }
 
@@ -58,7 +62,7 @@ torch::Tensor Task::condition_vector(const Trajectory& trajectory) const {
 
 ModelShape Task::model_shape(const TrajectoryShape& shape) const {
   auto m = make_model_shape(shape);
-  m.cond_dim = condition_.size();
+  if (!condition_.empty()) m.cond_dim = condition_.size();
   return m;
 }
 
@@ -238,6 +242,169 @@ class AutoregressiveTask : public Task {
   std::int64_t unroll_ = 1;
 };
 
+class PointwiseTask : public Task {
+ public:
+  PointwiseTask(OptionReader& r, Layout layout) : Task(layout) {
+    PDS_CHECK(layout == Layout::Vector, r.where("kind") << ": the pointwise task needs a model that takes points "
+                                                          "(mlp, deeponet), got a field model");
+    points_ = r.get_int("points", 256, 1, 1 << 24);
+    include_initial_ = r.get_bool("include_initial", true);
+    branch_ = r.get_string("branch", "condition", {"condition", "sensors"});
+    sensors_ = r.get_int("sensors", 0, 0, 1 << 20);
+    PDS_CHECK((branch_ == "sensors") == (sensors_ > 0),
+              r.where("sensors") << ": expected sensors >= 1 exactly when branch = \"sensors\", got " << sensors_
+                                 << " with branch = \"" << branch_ << "\"");
+    seed_ = static_cast<std::uint64_t>(r.get_int("seed", 0, 0));
+    if (r.has("domain")) {
+      for (const auto& [lo, hi] : r.get_ranges("domain")) {
+        PDS_CHECK(lo < hi, r.where("domain") << ": expected [low, high] with low < high, got [" << lo << ", " << hi << "]");
+        lower_.push_back(lo);
+        upper_.push_back(hi);
+      }
+    } else {
+      r.accept("domain");
+    }
+    if (r.has("time_range")) {
+      auto t = r.get_ranges("time_range");
+      PDS_CHECK(t.size() == 1, r.where("time_range") << ": expected one [t0, t1] pair, got " << t.size());
+      t0_ = t[0].first;
+      t1_ = t[0].second;
+      has_time_ = true;
+    } else {
+      r.accept("time_range");
+    }
+  }
+  std::string kind() const override { return "pointwise"; }
+  std::int64_t frames(const TrajectoryShape& s) const { return include_initial_ ? s.num_times : s.num_times - 1; }
+  std::int64_t num_examples(const TrajectoryShape& s) const override {
+    const auto total = frames(s) * s.num_points();
+    PDS_CHECK(total > 0, "pointwise task: no points in " << s.num_times << " frames");
+    return (total + points_ - 1) / points_;
+  }
+  std::int64_t input_channels(const TrajectoryShape& s) const override {
+    return static_cast<std::int64_t>(s.spatial.size()) + 1;
+  }
+  ModelShape make_model_shape(const TrajectoryShape& s) const override {
+    PDS_CHECK(branch_ == "sensors" || !condition().empty(),
+              "pointwise task: the branch input is the condition, but [task] condition names no parameter "
+              "(name some, or set branch = \"sensors\")");
+    ModelShape m;
+    m.in_channels = input_channels(s);
+    m.out_channels = s.channels;
+    m.cond_dim = branch_ == "sensors" ? s.channels * sensors_ : 0;
+    return m;
+  }
+  Example make_example(const Trajectory& t, std::int64_t i) const override {
+    const auto s = TrajectoryShape::of(t);
+    const auto n = num_examples(s);
+    check_index("pointwise", i, n);
+    const auto total = frames(s) * s.num_points();
+    auto perm = permutation(total);
+    auto idx = torch::arange(i * points_, (i + 1) * points_, torch::kInt64).remainder(total);
+    return at_points(t, s, perm.index_select(0, idx));
+  }
+  // Every point, time-major.
+  Example all_points(const Trajectory& t, std::int64_t* nframes) const {
+    const auto s = TrajectoryShape::of(t);
+    if (nframes) *nframes = frames(s);
+    return at_points(t, s, torch::arange(frames(s) * s.num_points(), torch::kInt64));
+  }
+  nlohmann::json own_options() const override {
+    nlohmann::json j = {{"kind", kind()},       {"points", points_}, {"include_initial", include_initial_},
+                        {"branch", branch_},    {"sensors", sensors_}, {"seed", seed_}};
+    if (!lower_.empty()) {
+      j["domain"] = nlohmann::json::array();
+      for (std::size_t a = 0; a < lower_.size(); ++a) j["domain"].push_back({lower_[a], upper_[a]});
+    }
+    if (has_time_) j["time_range"] = nlohmann::json::array({nlohmann::json::array({t0_, t1_})});
+    return j;
+  }
+
+ protected:
+  void bind_grid(const TrajectoryShape& s, const std::string& origin) override {
+    PDS_CHECK(s.coordinates.size() == s.spatial.size() && !s.coordinates.empty(),
+              "pointwise task: " << origin << " gives no grid coordinates");
+    coordinates_ = s.coordinates;
+    if (lower_.empty())
+      for (const auto& c : coordinates_) {
+        lower_.push_back(*std::min_element(c.begin(), c.end()));
+        upper_.push_back(*std::max_element(c.begin(), c.end()));
+        PDS_CHECK(upper_.back() > lower_.back(), "pointwise task: " << origin
+                                                                    << " has a grid axis of one point; set [task] domain");
+      }
+    PDS_CHECK(lower_.size() == s.spatial.size(), "pointwise task: [task] domain has " << lower_.size()
+                                                                                     << " axes, " << origin << " has "
+                                                                                     << s.spatial.size());
+    if (!has_time_) {
+      PDS_CHECK(s.times.size() >= 2 && s.times.back() > s.times.front(),
+                "pointwise task: " << origin << " gives no time axis; set [task] time_range = [[t0, t1]]");
+      t0_ = s.times.front();
+      t1_ = s.times.back();
+      has_time_ = true;
+    }
+  }
+
+ private:
+  // The same for every trajectory of a data set: made once (examples come from the server
+  // and the training threads alike, hence the lock).
+  torch::Tensor permutation(std::int64_t total) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cached_total_ != total) {
+      auto g = at::detail::createCPUGenerator(seed_);
+      cached_perm_ = torch::randperm(total, g, torch::kInt64);
+      cached_total_ = total;
+    }
+    return cached_perm_;
+  }
+  // Point p = frame f * N + grid index n (f counted from the first used frame).
+  Example at_points(const Trajectory& t, const TrajectoryShape& s, const torch::Tensor& p) const {
+    PDS_CHECK(!coordinates_.empty() && has_time_, "pointwise task: used before it was bound to the data's grid");
+    const auto npts = s.num_points();
+    const auto first = include_initial_ ? 0 : 1;
+    auto f = p.div(npts, "floor"), n = p.remainder(npts);
+    std::vector<torch::Tensor> coords;
+    // Grid index -> per-axis index (row-major, x slowest), then physical, then [-1, 1].
+    auto rest = n.clone();
+    std::vector<torch::Tensor> axis_index(s.spatial.size());
+    for (int a = static_cast<int>(s.spatial.size()) - 1; a >= 0; --a) {
+      axis_index[a] = rest.remainder(s.spatial[a]);
+      rest = rest.div(s.spatial[a], "floor");
+    }
+    for (std::size_t a = 0; a < s.spatial.size(); ++a) {
+      PDS_CHECK(static_cast<std::int64_t>(coordinates_[a].size()) == s.spatial[a],
+                "pointwise task: bound to a grid of " << coordinates_[a].size() << " points on axis " << a
+                                                      << ", the trajectory has " << s.spatial[a]);
+      auto x = torch::tensor(coordinates_[a], torch::kFloat64).index_select(0, axis_index[a]);
+      coords.push_back((2.0 * (x - lower_[a]) / (upper_[a] - lower_[a]) - 1.0).to(torch::kFloat32));
+    }
+    auto times = torch::tensor(std::vector<double>(t.times.begin() + first, t.times.end()), torch::kFloat64);
+    auto time = times.index_select(0, f);
+    coords.push_back((2.0 * (time - t0_) / (t1_ - t0_) - 1.0).to(torch::kFloat32));
+    Example e;
+    e.input = torch::stack(coords, 0);  // [D, M]
+    auto values = t.frames.narrow(0, first, frames(s)).reshape({frames(s), s.channels, npts});  // [F, C, N]
+    e.target = values.permute({1, 0, 2}).reshape({s.channels, -1}).index_select(1, p);  // [C, M]
+    if (branch_ == "sensors") {
+      auto sensor = torch::linspace(0, static_cast<double>(npts - 1), sensors_, torch::kFloat64).round().to(torch::kInt64);
+      e.cond = t.frames[0].reshape({s.channels, npts}).index_select(1, sensor).reshape({-1});
+    }
+    return e;
+  }
+
+  std::int64_t points_ = 256;
+  bool include_initial_ = true;
+  std::string branch_ = "condition";
+  std::int64_t sensors_ = 0;
+  std::uint64_t seed_ = 0;
+  std::vector<double> lower_, upper_;  // the scaling to [-1, 1]
+  std::vector<std::vector<double>> coordinates_;  // the bound data's grid
+  double t0_ = 0, t1_ = 1;
+  bool has_time_ = false;
+  mutable std::mutex mutex_;
+  mutable std::int64_t cached_total_ = -1;
+  mutable torch::Tensor cached_perm_;
+};
+
 // A task restricted to the first example of every trajectory (a rollout from the start).
 class FirstExampleOnly : public Task {
  public:
@@ -260,7 +427,15 @@ class FirstExampleOnly : public Task {
 
 }  // namespace
 
-std::vector<std::string> task_kinds() { return {"autoregressive", "field_at_time", "operator"}; }
+std::vector<std::string> task_kinds() { return {"autoregressive", "field_at_time", "operator", "pointwise"}; }
+
+Example pointwise_all_points(const Task& task, const Trajectory& trajectory, std::int64_t* frames) {
+  const auto* p = dynamic_cast<const PointwiseTask*>(&task);
+  PDS_CHECK(p, "expected the pointwise task, got " << task.kind());
+  auto e = p->all_points(trajectory, frames);
+  if (!task.condition().empty()) e.cond = task.condition_vector(trajectory);
+  return e;
+}
 
 std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, Layout layout) {
   reader.accept("kind");
@@ -272,8 +447,10 @@ std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, L
     task = std::make_unique<OperatorTask>(reader, layout);
   else if (kind == "autoregressive")
     task = std::make_unique<AutoregressiveTask>(reader, layout);
+  else if (kind == "pointwise")
+    task = std::make_unique<PointwiseTask>(reader, layout);
   else
-    PDS_FAIL(reader.where("kind") << ": expected one of: autoregressive, field_at_time, operator, got \"" << kind
+    PDS_FAIL(reader.where("kind") << ": expected one of: autoregressive, field_at_time, operator, pointwise, got \"" << kind
                                   << "\"");
   reader.finish();
   task->set_condition(std::move(condition));

@@ -10,6 +10,16 @@
 //     one example per stored time (include_initial = false skips t_0)
 //   operator        u(t[input_index]) -> u(t[t_index])       Burgers (FNO paper)
 //     one example per trajectory; negative indices count from the end (t_index = -1: T)
+//   pointwise       M (x, t) points of one trajectory -> the values there       DeepONet
+//     input [D, M]: the points' physical coordinates (D = spatial axes + time; the grid's
+//     own, bound from the data), each scaled to [-1, 1] over `domain` ([[x0, x1], ...])
+//     and `time_range` ([[t0, t1]]), taken from the training data's grid and times when not
+//     given and kept in the model file; target [C, M]; the branch input is cond: the task's
+//     condition (branch = "condition") or the first frame at `sensors` evenly spaced grid
+//     points (branch = "sensors", cond [C * sensors]). The Nt x N points of a trajectory
+//     (Nt - 1 without include_initial) are split into blocks of `points` by a fixed
+//     permutation (`seed`): example i is block i, the last one wrapping around. Models
+//     that take points: vector models (mlp, applied per point), deeponet.
 //   autoregressive  u(t_{i-k+1}..t_i) stacked on channels -> u(t_{i+1})   Navier-Stokes
 //     `history` k frames; `unroll` m next frames as the target, stacked on channels
 //     ([m * C, *spatial]: unrolled training, objective = "rollout"; field models only);
@@ -56,6 +66,10 @@ struct TrajectoryShape {
   std::int64_t channels = 0;
   std::vector<std::int64_t> spatial;
   std::vector<std::string> param_names;  // may be empty when only the count is known
+  // The grid points' physical coordinates per spatial axis and the output times (empty
+  // when unknown): what pointwise tasks turn into coordinates.
+  std::vector<std::vector<double>> coordinates;
+  std::vector<double> times;
 
   static TrajectoryShape of(const Trajectory& t);
   std::int64_t num_points() const;
@@ -91,6 +105,14 @@ class Task {
   nlohmann::json options_json() const;
 
   const Condition& condition() const { return condition_; }
+  // Bind the task to the data: the condition to its parameter names (min-max ranges not
+  // given from `ranges`), a pointwise task's coordinate scaling to its grid and times.
+  // `origin` names the data in errors. Bound values go into options_json().
+  void bind(const TrajectoryShape& shape, const std::map<std::string, std::pair<double, double>>& ranges,
+            const std::string& origin) {
+    if (!condition_.empty()) condition_.bind(shape.param_names, ranges, origin);
+    bind_grid(shape, origin);
+  }
   // Resolve the condition against the data's parameter names; see Condition::bind.
   void bind_condition(const std::vector<std::string>& names,
                       const std::map<std::string, std::pair<double, double>>& ranges, const std::string& origin) {
@@ -104,6 +126,7 @@ class Task {
   virtual Example make_example(const Trajectory& trajectory, std::int64_t i) const = 0;
   virtual ModelShape make_model_shape(const TrajectoryShape& shape) const = 0;
   virtual nlohmann::json own_options() const = 0;
+  virtual void bind_grid(const TrajectoryShape&, const std::string&) {}
   // [C, *spatial] -> [C * N] in vector layout, unchanged in field layout.
   torch::Tensor shape_field(const torch::Tensor& field) const;
 
@@ -125,6 +148,11 @@ std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, L
 // option, else every frame after the history), one example per trajectory. The trainer
 // predicts such unrolled targets autoregressively, so its validation error is the rollout's.
 std::unique_ptr<Task> rollout_validation_task(const Task& task, const TrajectoryShape& shape);
+
+// A pointwise task's example of every point of a trajectory (input [D, Nt' N], target
+// [C, Nt' N], time-major), for evaluation on the full grid; `frames` returns the predicted
+// frame count Nt'. Throws for other tasks.
+Example pointwise_all_points(const Task& task, const Trajectory& trajectory, std::int64_t* frames = nullptr);
 
 // Frames stacked on channels [B, m * C, *spatial] as a batch of frames [B * m, C, *spatial]
 // (what the per-channel normalisers see of an unrolled target).

@@ -49,6 +49,7 @@ class IndexedDataSource : public DataSource {
   std::int64_t examples_per_epoch() const override { return plan_.num_examples(); }
 
  protected:
+  EpochPlan& plan() { return plan_; }
   struct Loaded {
     torch::Tensor x, y, cond;  // cond undefined without a condition
   };

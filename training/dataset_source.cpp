@@ -28,7 +28,11 @@ surrogates::TrajectoryShape TrajectoryStore::shape() const {
   s.param_names = param_names_;
   s.num_times = l.num_times();
   s.channels = static_cast<std::int64_t>(l.channels.size());
-  for (int a = 0; a < l.grid.dim; ++a) s.spatial.push_back(l.grid.shape[a]);
+  for (int a = 0; a < l.grid.dim; ++a) {
+    s.spatial.push_back(l.grid.shape[a]);
+    s.coordinates.push_back(l.grid.coordinates(a));
+  }
+  s.times = l.times;
   return s;
 }
 

@@ -62,6 +62,8 @@ class DatasetSource : public IndexedDataSource {
                 int size, bool shuffle = true);
 
   std::int64_t examples_per_trajectory() const { return per_trajectory_; }
+  // Shuffle `trajectories` trajectories at a time (EpochPlan::set_windows; 0: all at once).
+  void set_shuffle_window(std::int64_t trajectories) { plan().set_windows(per_trajectory_, trajectories); }
   const std::vector<std::int64_t>& trajectories() const { return trajectories_; }
   // Example `index` of this source (trajectory-major order).
   surrogates::Example example(std::int64_t index) const;

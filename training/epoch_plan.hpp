@@ -6,6 +6,12 @@
 // order, and rank r takes its contiguous shard of the slice. Training on R ranks therefore
 // sees exactly the global batches that 1 rank sees, which is what makes data-parallel runs
 // reproduce single-rank runs (gradients are weighted by shard size, see distributed.hpp).
+//
+// Shuffle windows (set_windows): when examples come in groups of consecutive indices (the
+// examples of one trajectory), the epoch takes the groups in a shuffled order, W at a time,
+// and shuffles the examples within each window only. A trajectory is then read once per
+// epoch and W of them fill the cache, instead of every batch touching random trajectories
+// of a dataset larger than the cache.
 
 #include <cstdint>
 #include <vector>
@@ -16,6 +22,10 @@ class EpochPlan {
  public:
   EpochPlan(std::int64_t num_examples, std::int64_t global_batch, std::uint64_t seed, bool shuffle = true,
             bool drop_last = false);
+
+  // Groups of `group_size` consecutive examples, shuffled `window` groups at a time
+  // (window 0: the whole epoch at once, the default).
+  void set_windows(std::int64_t group_size, std::int64_t window);
 
   std::int64_t num_examples() const { return n_; }
   std::int64_t global_batch() const { return batch_; }
@@ -34,6 +44,7 @@ class EpochPlan {
   std::int64_t n_, batch_;
   std::uint64_t seed_;
   bool shuffle_, drop_last_;
+  std::int64_t group_size_ = 0, window_ = 0;
   // The permutation is O(N) to build; batches of one epoch reuse it.
   mutable std::int64_t cached_epoch_ = -1;
   mutable std::vector<std::int64_t> cached_order_;

@@ -217,6 +217,25 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
                                        cond.defined() ? cond.unsqueeze(0) : cond)[0];
     e.truth = traj.frames.narrow(0, k, steps);
     e.times.assign(traj.times.begin() + k, traj.times.begin() + k + steps);
+  } else if (kind == "pointwise") {
+    // Every grid point at every frame, predicted in chunks, reassembled into frames.
+    std::int64_t frames = 0;
+    auto all = surrogates::pointwise_all_points(*s.task, traj, &frames);
+    const std::int64_t chunk = 1 << 16, total = all.input.size(1);
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t p = 0; p < total; p += chunk) {
+      const auto m = std::min(chunk, total - p);
+      parts.push_back(s.predict(all.input.narrow(1, p, m).unsqueeze(0),
+                                all.cond.defined() ? all.cond.unsqueeze(0) : all.cond)[0]);
+    }
+    auto to_frames = [&](const torch::Tensor& points) {  // [C, F N] -> [F, C, *spatial]
+      std::vector<std::int64_t> sizes = {frames};
+      sizes.insert(sizes.end(), frame_sizes.begin(), frame_sizes.end());
+      return points.reshape({shape.channels, frames, -1}).permute({1, 0, 2}).reshape(sizes).contiguous();
+    };
+    e.prediction = to_frames(torch::cat(parts, 1));
+    e.truth = to_frames(all.target);
+    e.times.assign(traj.times.end() - frames, traj.times.end());
   } else {
     const auto n = s.task->num_examples(shape);
     std::vector<surrogates::Example> examples;
@@ -316,8 +335,9 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
       store = std::make_shared<TrajectoryStore>(args.data, std::size_t(512) << 20, args.params);
       for (std::int64_t i = 0; i < store->size(); ++i) ids.push_back(i);
     }
-    // The model file holds the condition's ranges: only the names are looked up here.
-    if (!surrogate.task->condition().empty()) surrogate.task->bind_condition(store->param_names(), {}, store->path());
+    // The model file holds the condition's ranges and a pointwise task's scaling: only the
+    // names and the grid are looked up here.
+    bind_task(*surrogate.task, *store, {});
     if (args.samples > 0 && static_cast<std::size_t>(args.samples) < ids.size()) ids.resize(args.samples);
     const int dim = store->layout().grid.dim;
     PDS_CHECK(args.png.empty() || dim == 2,

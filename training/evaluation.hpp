@@ -6,6 +6,7 @@
 //   operator        the target frame predicted from the input frame
 //   autoregressive  a rollout from the first `history` frames over the horizon; the error
 //                   is also reported per rollout step
+//   pointwise       every grid point of every frame, reassembled into frames
 
 #include <mpi.h>
 #include <nlohmann/json.hpp>

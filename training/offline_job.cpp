@@ -20,6 +20,7 @@ DataOptions DataOptions::from_section(SectionReader& s, bool path_required) {
   o.validation_path = s.get_string("validation_path", "");
   o.validation_fraction = s.get_double("validation_fraction", o.validation_fraction, 0.0, 0.9);
   o.cache_mb = s.get_int("cache_mb", o.cache_mb, 1);
+  o.shuffle_window = s.get_int("shuffle_window", o.shuffle_window, 0);
   if (s.has("params")) o.params = s.get_number_table("params");
   o.validation_params = s.has("validation_params") ? s.get_number_table("validation_params") : o.params;
   s.accept("params");
@@ -91,11 +92,11 @@ HeldOut held_out_of_run(const std::string& run_dir, const Config& config, const 
   return h;
 }
 
-void bind_condition(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids) {
-  if (task.condition().empty()) return;
-  task.bind_condition(store.param_names(), ids.empty() ? std::map<std::string, std::pair<double, double>>{}
-                                                       : store.param_ranges(ids),
-                      store.path());
+void bind_task(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids) {
+  task.bind(store.shape(),
+            ids.empty() || task.condition().empty() ? std::map<std::string, std::pair<double, double>>{}
+                                                    : store.param_ranges(ids),
+            store.path());
 }
 
 nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
@@ -110,7 +111,7 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
     const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
     SectionReader ts(spec.config, "task");
     task = surrogates::make_task(ts, surrogates::model_layout(name));
-    bind_condition(*task, *split.train, split.train_ids);
+    bind_task(*task, *split.train, split.train_ids);
     shape = task->model_shape(split.train->shape());
     // training.seed decides the initial weights too, so a run is reproducible.
     torch::manual_seed(spec.training.seed);
@@ -131,6 +132,7 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
   if (rank == 0 && !spec.resume) spec.config.write(spec.run_dir + "/config.toml");
   const auto& o = spec.training;
   DatasetSource train(split.train, task, split.train_ids, o.batch_size, o.seed, rank, size);
+  train.set_shuffle_window(spec.data.shuffle_window);
   std::unique_ptr<DatasetSource> validation;
   if (split.validation) {
     std::shared_ptr<const surrogates::Task> validation_task = task;

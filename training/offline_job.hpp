@@ -8,6 +8,8 @@
 //   validation_path = ""          # held-out trajectories from another file (all of path trains)
 //   validation_fraction = 0.1     # otherwise the last ceil(f N) trajectories of path (0: none)
 //   cache_mb = 512                # trajectories kept in memory per rank
+//   shuffle_window = 0            # shuffle W trajectories' examples at a time (each read once
+//                                 # per epoch; W must fit cache_mb), 0: all at once
 //   params = { beta = 0.4 }       # parameter values the file does not hold (PDEBench's
 //                                 # files carry theirs only in the file name)
 //   validation_params = { beta = 0.4 }  # the same for validation_path (default: params)
@@ -37,6 +39,7 @@ struct DataOptions {
   std::string validation_path;
   double validation_fraction = 0.1;
   std::int64_t cache_mb = 512;
+  std::int64_t shuffle_window = 0;
   NamedValues params, validation_params;
 
   // `path_required`: an online run's [data] (the offline twin's file) may leave it out.
@@ -74,8 +77,9 @@ struct HeldOut {
 // run's [data] params by name.
 HeldOut held_out_of_run(const std::string& run_dir, const Config& config, const NamedValues& extra = {});
 
-// Binds a task's condition to a store's parameter names, a min-max range not given taken
-// from trajectories `ids` (the training set).
-void bind_condition(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids);
+// Binds a task to a store (Task::bind): its condition to the parameter names, a min-max
+// range not given taken from trajectories `ids` (the training set; none: ranges must be
+// in the task already), a pointwise task to the grid and times.
+void bind_task(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids);
 
 }  // namespace pdestream::training

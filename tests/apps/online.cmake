@@ -6,10 +6,11 @@ set(MPI3 ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 3 ${PDESTREAM_MPIEXEC_FLA
 set(MPI4 ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 4 ${PDESTREAM_MPIEXEC_FLAGS})
 set(CASE bash ${CMAKE_CURRENT_SOURCE_DIR}/online_case.sh)
 set(CHECKER ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_online.py)
-set(ONLINE_TINY --set solver.nx=16 --set solver.ny=16 --set solver.outputs=4 --set solver.steps_per_output=2
-    --set simulation.samples=12 --set online.validation_samples=2 --set model.width=8 --set model.modes=4
+set(ONLINE_TINY_JOB --set solver.nx=16 --set solver.ny=16 --set solver.outputs=4 --set solver.steps_per_output=2
+    --set simulation.samples=12 --set online.validation_samples=2
     --set training.batch_size=8 --set training.threads=1 --set training.log_every=1
     --set online.buffer=\"fifo\" --set online.wait_timeout=0.2)
+set(ONLINE_TINY ${ONLINE_TINY_JOB} --set model.width=8 --set model.modes=4)
 
 function(online_test name)
   cli_test(online_${name} "mpi" ${CASE} online_${name} ${CHECKER} ${ARGN})
@@ -121,6 +122,15 @@ s = json.load(open('online_validate_rollout/online_summary.json'))
 assert len(e['per_step']) == 4 and abs(e['mean'] - s['validation_rel_l2']) < 1e-5 * s['validation_rel_l2'], (e, s)
 print('evaluate', e['mean'], '= the online rollout validation', s['validation_rel_l2'])\"")
 set_tests_properties(cli_online_validate_rollout_evaluate PROPERTIES FIXTURES_REQUIRED online_validate_rollout)
+# The pointwise task online: each finished simulation becomes blocks of (x, y, t) points.
+online_test(pointwise "s['sims_done'] == 12" "s['examples_drawn'] == s['examples_received'] == 12 * 20"
+  "meta['task']['kind'] == 'pointwise'" "0 < s['validation_rel_l2'] < 1.5" --
+  ${MPI3} ${PDS} train --config ${PROJECT_SOURCE_DIR}/configs/heat2d_pointwise.toml ${ONLINE_TINY_JOB}
+  --set task.points=64 --set "model.hidden=[32, 32]" --set output.dir=online_pointwise)
+set_tests_properties(cli_online_pointwise PROPERTIES FIXTURES_SETUP online_pointwise)
+cli_test(online_pointwise_evaluate "unit" ${EXPECT} ok "mlp / pointwise on 2 trajectories of online_pointwise/validation.h5"
+  ${PDS} evaluate --run online_pointwise)
+set_tests_properties(cli_online_pointwise_evaluate PROPERTIES FIXTURES_REQUIRED online_pointwise)
 # A conditioned job killed at step 7 resumes from buffers whose samples keep their cond.
 cli_test(online_condition_resume "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/online_resume.sh crash online_condition_resume
   ${CHECKER} -- ${MPI4} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${ONLINE_COND} --set online.trainer_ranks=2)

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Whether two .safetensors files hold the same tensors (names, dtypes, shapes, bytes),
-whatever their metadata says.
+whatever their metadata says; with --atol, the same up to that absolute difference (what
+R trainer ranks against 1 rank give: the same to rounding).
 
-    same_weights.py A.safetensors B.safetensors   # exit 0: same, 1: different
+    same_weights.py A.safetensors B.safetensors [--atol 1e-5]   # exit 0: same, 1: different
 """
 import json
 import struct
 import sys
+
+import numpy as np
 
 
 def tensors(path):
@@ -19,6 +22,15 @@ def tensors(path):
 
 
 a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
-same = a == b
-print(f"{sys.argv[1]} vs {sys.argv[2]}: {len(a)} tensors, {'the same' if same else 'different'}")
+atol = float(sys.argv[sys.argv.index("--atol") + 1]) if "--atol" in sys.argv else None
+if atol is None:
+    same = a == b
+    print(f"{sys.argv[1]} vs {sys.argv[2]}: {len(a)} tensors, {'the same' if same else 'different'}")
+else:
+    same = a.keys() == b.keys() and all(a[k][:2] == b[k][:2] for k in a)
+    diff = max((float(np.abs(np.frombuffer(a[k][2], np.float32) - np.frombuffer(b[k][2], np.float32)).max())
+                for k in a if a[k][0] == "F32"), default=0.0) if same else float("inf")
+    same = same and diff <= atol
+    print(f"{sys.argv[1]} vs {sys.argv[2]}: {len(a)} tensors, max difference {diff:.3g} "
+          f"({'within' if same else 'beyond'} {atol:g})")
 sys.exit(0 if same else 1)

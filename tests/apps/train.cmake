@@ -67,17 +67,7 @@ p = h5py.File('train_data.h5')['params'][:10, 0]
 assert task['condition'] == ['alpha', 'beta'] and model['cond_dim'] == 2, (task, model)
 assert task['condition_range'][0] == [p.min(), p.max()], (task['condition_range'], p.min(), p.max())
 print('condition ranges from the training trajectories')\"
-  ${PY} -c \"import numpy as np, struct, json
-def t(path):
-    raw = open(path, 'rb').read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    h = json.loads(raw[8:8 + n])
-    h.pop('__metadata__')
-    return {k: np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]], np.float32) for k, v in h.items()}
-a, b = t('train_cond1/model.safetensors'), t('train_cond2/model.safetensors')
-d = max(float(np.abs(a[k] - b[k]).max()) for k in a)
-assert d < 1e-5, d
-print('1 and 2 ranks: max weight difference', d)\"
+  ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/same_weights.py train_cond1/model.safetensors train_cond2/model.safetensors --atol 1e-5
   ${EXPECT_STR} ok 'autoregressive on 2 trajectories' $<TARGET_FILE:pdestream> evaluate --run train_cond1
   ${EXPECT_STR} ok 'autoregressive on 12 trajectories' $<TARGET_FILE:pdestream> evaluate --run train_cond1 \
     --data train_data.h5 --param beta=0.4 --out cond_pred.h5
@@ -115,6 +105,36 @@ print('validation', v, '= the 2-step rollout evaluate measures', e['mean'])\"")
 cli_test(err_train_validate_rollout "unit" ${EXPECT} fail "validate_rollout: expected the autoregressive task, got field_at_time"
   ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set training.validate_rollout=true --set output.dir=train_vr_bad)
 set_tests_properties(cli_train_validate_rollout cli_err_train_validate_rollout PROPERTIES FIXTURES_REQUIRED train_data)
+
+# The pointwise task (DeepONet's examples): an MLP on blocks of 64 (x, y, t) points,
+# conditioned on the six heat2d parameters; 2 ranks train the same weights as 1 rank, and
+# evaluate reassembles its predictions on the full grid for ParaView, PNG and HDF5.
+set(POINTWISE --config ${PROJECT_SOURCE_DIR}/configs/heat2d_pointwise.toml --set online.enabled=false
+    --set data.path=train_data.h5 --set "model.hidden=[32, 32]" --set task.points=64 --set training.batch_size=8
+    --set training.threads=1 --set training.epochs=2)
+cli_test(train_pointwise "unit" ${EXPECT} ok "mlp .* on 200 examples from 10 trajectories.*done: step 50,"
+  ${PDS} train ${POINTWISE} --set output.dir=train_pw1)
+cli_test(train_pointwise_np2 "mpi" ${EXPECT} ok "2 trainer rank.*done: step 50,"
+  ${MPI2} ${PDS} train ${POINTWISE} --set output.dir=train_pw2)
+set_tests_properties(cli_train_pointwise cli_train_pointwise_np2 PROPERTIES FIXTURES_REQUIRED train_data
+  FIXTURES_SETUP train_pointwise)
+cli_test(train_pointwise_outputs "mpi" bash -c "set -e
+  ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/same_weights.py train_pw1/model.safetensors train_pw2/model.safetensors --atol 1e-5
+  ${EXPECT_STR} ok 'mlp / pointwise on 2 trajectories.*nRMSE.*sample10.png' ${MPIEXEC_EXECUTABLE} -n 2 \
+    --allow-run-as-root --oversubscribe --bind-to none $<TARGET_FILE:pdestream> evaluate --run train_pw1 \
+    --paraview pw_eval --png pw_png --out pw_pred.h5
+  test -s pw_eval/sample10.pvd && test -s pw_png/sample11.png
+  ${PY} -c \"import h5py, numpy as np
+p, d = h5py.File('pw_pred.h5')['tensor'], h5py.File('train_data.h5')['tensor']
+assert p.shape == (2,) + d.shape[1:], p.shape
+err = np.linalg.norm(p[:] - d[10:12]) / np.linalg.norm(d[10:12])
+assert err < 1.0, err
+print('pointwise predictions on the full grid, relative L2', err)\"")
+set_tests_properties(cli_train_pointwise_outputs PROPERTIES FIXTURES_REQUIRED "train_data;train_pointwise"
+  DEPENDS "cli_train_pointwise;cli_train_pointwise_np2")
+cli_test(err_train_pointwise_field_model "unit" ${EXPECT} fail "pointwise task needs a model that takes points"
+  ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set task.kind=\"pointwise\" --set output.dir=train_pw_bad)
+set_tests_properties(cli_err_train_pointwise_field_model PROPERTIES FIXTURES_REQUIRED train_data)
 
 # training.seed decides the initial weights: two runs with seed 0 write the same model,
 # seed 1 another one (0 epochs: the initial model is what is saved).

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/config.hpp"
 #include "online_training/buffer.hpp"
+#include "surrogates/tasks.hpp"
 #include "tests/test_util.hpp"
 
 using pdestream::online_training::buffer_kinds;
@@ -408,4 +410,34 @@ TEST(MakeBuffer, BadOptionsAreClearErrors) {
   auto b = make_buffer(opts("fifo", 10));
   EXPECT_THROW(b->get(0), pdestream::Error);
   EXPECT_THROW(b->get_for(1, -1.0), pdestream::Error);
+}
+
+// A finished simulation is stored once: its samples share the trajectory and make their
+// example when a batch needs it, equal to the task's; stored tensors are used as they are.
+TEST(Buffer, SamplesOfATrajectoryShareItAndMakeTheirExampleWhenDrawn) {
+  using namespace pdestream;
+  Config config = Config::parse("[task]\nkind = \"autoregressive\"\nhistory = 2\n", "job.toml");
+  SectionReader section(config, "task");
+  auto task = surrogates::make_task(section, surrogates::Layout::Field);
+  surrogates::Trajectory t;
+  t.params = {0.5};
+  t.times = {0, 1, 2, 3, 4};
+  t.frames = torch::arange(5 * 1 * 8, torch::kFloat32).reshape({5, 1, 8});
+  auto shared = std::make_shared<const surrogates::Trajectory>(t);
+  auto buffer = make_buffer(opts("fifo", 10));
+  for (std::int64_t i = 0; i < 3; ++i) {
+    Sample s{7, i, {}, {}, 0, {}, shared};
+    ASSERT_TRUE(buffer->put(s));
+  }
+  EXPECT_EQ(shared.use_count(), 4) << "three samples, one trajectory";
+  auto got = buffer->get_for(3, 0.0);
+  ASSERT_EQ(got.size(), 3u);
+  for (const auto& s : got) {
+    EXPECT_FALSE(s.input.defined());
+    auto e = online_training::example_of(s, *task);
+    auto want = task->example(t, s.index);
+    EXPECT_TRUE(torch::equal(e.input, want.input) && torch::equal(e.target, want.target));
+  }
+  auto stored = sample(3);
+  EXPECT_TRUE(torch::equal(online_training::example_of(stored, *task).input, stored.input));
 }

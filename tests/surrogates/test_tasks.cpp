@@ -1,6 +1,10 @@
 // Tasks (examples and model shapes per kind and layout, rollout) and normalisers.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <set>
+#include <tuple>
+
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "surrogates/normalizer.hpp"
@@ -310,4 +314,69 @@ TEST_F(Tasks, ConditionErrorsNameWhatIsMissing) {
   Trajectory traj = trajectory();
   traj.params = {-1.0};
   EXPECT_NE(error_of([&] { log->example(traj, 0); }).find("needs positive values, got -1"), std::string::npos);
+}
+
+// The pointwise task: blocks of M (x, t) points of one trajectory, coordinates scaled to
+// [-1, 1] over the bound grid, the values there as targets; every point lands in a block,
+// and all points reassemble into the frames.
+TEST_F(Tasks, PointwiseBlocksCoverTheTrajectoryAtScaledCoordinates) {
+  auto t = task("[task]\nkind = \"pointwise\"\npoints = 7\ncondition = [\"a\"]\n", Layout::Vector);
+  Trajectory traj = trajectory();  // 5 frames, 2 channels, 8x6
+  TrajectoryShape shape = TrajectoryShape::of(traj);
+  shape.param_names = {"a", "b"};
+  shape.times = traj.times;
+  std::vector<double> x(8), y(6);
+  for (int i = 0; i < 8; ++i) x[i] = 2.0 + 0.5 * i;  // [2, 5.5]
+  for (int j = 0; j < 6; ++j) y[j] = -1.0 + 0.2 * j;  // [-1, 0]
+  shape.coordinates = {x, y};
+  EXPECT_NE(error_of([&] { t->example(traj, 0); }).find("before it was bound"), std::string::npos);
+  t->bind(shape, {}, "data.h5");
+  const auto n = t->num_examples(shape);
+  EXPECT_EQ(n, (5 * 48 + 6) / 7);
+  EXPECT_EQ(t->model_shape(shape).in_channels, 3);
+  EXPECT_EQ(t->model_shape(shape).out_channels, 2);
+  EXPECT_EQ(t->model_shape(shape).cond_dim, 1);
+  std::set<std::tuple<int, int, int>> seen;
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto e = t->example(traj, i);
+    ASSERT_EQ(e.input.sizes(), (Shape{3, 7}));
+    ASSERT_EQ(e.target.sizes(), (Shape{2, 7}));
+    EXPECT_NEAR(e.cond[0].item<double>(), 0.5, 1e-7);
+    EXPECT_LE(e.input.abs().max().item<double>(), 1.0 + 1e-6);
+    for (int m = 0; m < 7; ++m) {
+      // Undo the scaling: grid index from x and y, frame from t.
+      const int ix = static_cast<int>(std::lround(((e.input[0][m].item<double>() + 1) / 2 * 3.5) / 0.5));
+      const int iy = static_cast<int>(std::lround(((e.input[1][m].item<double>() + 1) / 2 * 1.0) / 0.2));
+      const int f = static_cast<int>(std::lround((e.input[2][m].item<double>() + 1) / 2 * 0.4 / 0.1));
+      for (int c = 0; c < 2; ++c)
+        EXPECT_EQ(e.target[c][m].item<float>(), traj.frames[f][c][ix][iy].item<float>()) << i << " " << m;
+      seen.insert({f, ix, iy});
+    }
+  }
+  EXPECT_EQ(seen.size(), 5u * 48u) << "every (t, x) point is in some block";
+  std::int64_t frames = 0;
+  auto all = pointwise_all_points(*t, traj, &frames);
+  EXPECT_EQ(frames, 5);
+  EXPECT_TRUE(torch::equal(all.target.reshape({2, 5, 8, 6}).permute({1, 0, 2, 3}), traj.frames));
+  // The scaling is kept: another grid of the same domain maps into the same range.
+  auto again = make_task_from_json(t->options_json(), Layout::Vector, "model file");
+  EXPECT_EQ(again->options_json().at("domain"), nlohmann::json::parse("[[2.0, 5.5], [-1.0, 0.0]]"));
+
+  // Sensors: the first frame at evenly spaced points is the branch input.
+  auto sensors = task("[task]\nkind = \"pointwise\"\npoints = 4\nbranch = \"sensors\"\nsensors = 3\n", Layout::Vector);
+  sensors->bind(shape, {}, "data.h5");
+  EXPECT_EQ(sensors->model_shape(shape).cond_dim, 6);
+  auto e = sensors->example(traj, 0);
+  EXPECT_TRUE(torch::equal(e.cond, traj.frames[0].reshape({2, 48}).index_select(1, torch::tensor({0, 24, 47})).reshape({-1})));
+
+  EXPECT_NE(error_of([&] { task("[task]\nkind = \"pointwise\"\n", Layout::Field); }).find("needs a model that takes points"),
+            std::string::npos);
+  auto bare = task("[task]\nkind = \"pointwise\"\n", Layout::Vector);
+  bare->bind(shape, {}, "data.h5");
+  EXPECT_NE(error_of([&] { bare->model_shape(shape); }).find("names no parameter"), std::string::npos);
+  auto lone = task("[task]\nkind = \"pointwise\"\ncondition = [\"a\"]\n", Layout::Vector);
+  TrajectoryShape no_grid = shape;
+  no_grid.coordinates.clear();
+  EXPECT_NE(error_of([&] { lone->bind(no_grid, {}, "stream"); }).find("stream gives no grid coordinates"),
+            std::string::npos);
 }

@@ -62,3 +62,31 @@ TEST(EpochPlan, BadArguments) {
   EXPECT_EQ(shard_range(10, 1, 3).first, 3);
   EXPECT_EQ(shard_range(10, 1, 3).second, 6);
 }
+
+// Shuffle windows: groups of G consecutive examples (a trajectory's) taken W at a time in a
+// shuffled order, examples shuffled within each window: every window of W G positions holds
+// exactly W whole groups, the epoch is still a permutation, and epochs differ.
+TEST(EpochPlan, ShuffleWindowsKeepTrajectoriesTogether) {
+  const std::int64_t groups = 10, g = 6, w = 3;
+  EpochPlan plan(groups * g, 4, 7);
+  plan.set_windows(g, w);
+  auto a = plan.order(0), b = plan.order(1);
+  for (const auto& order : {a, b}) {
+    std::set<std::int64_t> all(order.begin(), order.end());
+    EXPECT_EQ(all.size(), static_cast<std::size_t>(groups * g));
+    for (std::int64_t start = 0; start < groups * g; start += w * g) {
+      std::set<std::int64_t> in_window;
+      const auto end = std::min(start + w * g, groups * g);
+      for (auto k = start; k < end; ++k) in_window.insert(order[k] / g);
+      EXPECT_EQ(static_cast<std::int64_t>(in_window.size()), (end - start) / g) << "window at " << start;
+    }
+  }
+  EXPECT_NE(a, b);
+  // Not just the groups in order: examples within a window are mixed.
+  EXPECT_NE(a[1], a[0] + 1);
+  EXPECT_THROW(plan.set_windows(7, 2), pdestream::Error);  // 7 does not divide 60
+  // Window 0 is the plain shuffle, as before.
+  EpochPlan plain(groups * g, 4, 7), zero(groups * g, 4, 7);
+  zero.set_windows(g, 0);
+  EXPECT_EQ(plain.order(3), zero.order(3));
+}
