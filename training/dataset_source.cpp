@@ -5,20 +5,59 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream::training {
 
 TrajectoryStore::TrajectoryStore(const std::string& path, std::size_t cache_bytes, NamedValues extra)
-    : reader_(path), extra_(std::move(extra)), cache_bytes_(cache_bytes) {
-  const auto& l = layout();
-  PDS_CHECK(l.num_samples > 0, path << ": the dataset has no samples");
-  param_names_ = l.param_names;
-  for (const auto& [name, value] : extra_) {
-    PDS_CHECK(std::find(param_names_.begin(), param_names_.end(), name) == param_names_.end(),
-              path << ": parameter " << name << " is given as [data] params (or --param), but the file has it too");
-    param_names_.push_back(name);
+    : TrajectoryStore(std::vector<File>{{path, std::move(extra)}}, cache_bytes) {}
+
+TrajectoryStore::TrajectoryStore(const std::vector<File>& files, std::size_t cache_bytes) : cache_bytes_(cache_bytes) {
+  PDS_CHECK(!files.empty(), "a dataset needs at least one file, got none");
+  for (const auto& f : files) {
+    Part part;
+    part.reader = std::make_unique<io::DatasetReader>(f.path);
+    part.extra = f.extra;
+    part.offset = size_;
+    const auto& l = part.reader->layout();
+    PDS_CHECK(l.num_samples > 0, f.path << ": the dataset has no samples");
+    auto names = l.param_names;
+    for (const auto& [name, value] : f.extra) {
+      PDS_CHECK(std::find(names.begin(), names.end(), name) == names.end(),
+                f.path << ": parameter " << name << " is given as [data] params (or --param), but the file has it too");
+      names.push_back(name);
+    }
+    if (parts_.empty()) {
+      param_names_ = names;
+    } else {
+      const auto& first = layout();
+      const std::string& p0 = files.front().path;
+      PDS_CHECK(l.grid.dim == first.grid.dim && l.grid.shape == first.grid.shape && l.channels == first.channels,
+                f.path << ": expected the grid and channels of " << p0 << " (one dataset), got another grid or channels");
+      PDS_CHECK(l.times.size() == first.times.size(), f.path << ": expected " << first.times.size() << " frames as in "
+                                                             << p0 << ", got " << l.times.size());
+      PDS_CHECK(names == param_names_, f.path << ": expected the parameters of " << p0 << " (" << join(param_names_)
+                                              << "), got (" << join(names) << ")");
+    }
+    size_ += l.num_samples;
+    parts_.push_back(std::move(part));
   }
+  name_ = files.front().path + (files.size() > 1 ? " (+" + std::to_string(files.size() - 1) + " files)" : "");
+  const auto& l = layout();
   trajectory_bytes_ = sizeof(float) * l.grid.num_points() * l.channels.size() * l.num_times();
+}
+
+std::pair<std::int64_t, std::int64_t> TrajectoryStore::file_range(std::int64_t f) const {
+  const auto& p = parts_.at(static_cast<std::size_t>(f));
+  return {p.offset, p.offset + p.reader->layout().num_samples};
+}
+
+std::pair<const TrajectoryStore::Part*, int> TrajectoryStore::locate(std::int64_t n) const {
+  PDS_CHECK(n >= 0 && n < size(), path() << ": sample " << n << " out of range [0, " << size() << ")");
+  auto it = std::upper_bound(parts_.begin(), parts_.end(), n,
+                             [](std::int64_t v, const Part& p) { return v < p.offset; });
+  const Part& part = *std::prev(it);
+  return {&part, static_cast<int>(n - part.offset)};
 }
 
 surrogates::TrajectoryShape TrajectoryStore::shape() const {
@@ -37,14 +76,14 @@ surrogates::TrajectoryShape TrajectoryStore::shape() const {
 }
 
 const surrogates::Trajectory& TrajectoryStore::get(std::int64_t n) {
-  PDS_CHECK(n >= 0 && n < size(), path() << ": sample " << n << " out of range [0, " << size() << ")");
+  auto [part, index] = locate(n);
   auto it = cache_.find(n);
   if (it != cache_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.second);
     return it->second.first;
   }
-  const auto& l = layout();
-  auto raw = reader_.read_sample(static_cast<int>(n));  // [Nt, *spatial, C]
+  const auto& l = part->reader->layout();
+  auto raw = part->reader->read_sample(index);  // [Nt, *spatial, C]
   ++reads_;
   std::vector<std::int64_t> sizes = {l.num_times()};
   for (int a = 0; a < l.grid.dim; ++a) sizes.push_back(l.grid.shape[a]);
@@ -70,8 +109,9 @@ const surrogates::Trajectory& TrajectoryStore::get(std::int64_t n) {
 }
 
 std::vector<double> TrajectoryStore::params(std::int64_t n) const {
-  auto p = reader_.params(static_cast<int>(n));
-  for (const auto& e : extra_) p.push_back(e.second);
+  auto [part, index] = locate(n);
+  auto p = part->reader->params(index);
+  for (const auto& e : part->extra) p.push_back(e.second);
   return p;
 }
 

@@ -23,16 +23,28 @@ using NamedValues = std::vector<std::pair<std::string, double>>;
 
 class TrajectoryStore {
  public:
+  // One file, or several read as one dataset (trajectories numbered file after file).
+  struct File {
+    std::string path;
+    NamedValues extra;  // appended to every trajectory's parameters; a name the file has is an error
+  };
   // `cache_bytes` bounds the memory of cached trajectories (at least one is always kept).
-  // `extra` parameters are appended to every trajectory's; a name the file has is an error.
   explicit TrajectoryStore(const std::string& path, std::size_t cache_bytes = std::size_t(512) << 20,
                            NamedValues extra = {});
+  // Every file must have the first one's grid, channels, times and parameter names.
+  explicit TrajectoryStore(const std::vector<File>& files, std::size_t cache_bytes = std::size_t(512) << 20);
 
-  const io::DatasetLayout& layout() const { return reader_.layout(); }
-  const std::string& path() const { return reader_.path(); }
-  std::int64_t size() const { return layout().num_samples; }
+  // The first file's layout (grid, channels, times, as every file's); num_samples is that
+  // file's: size() counts them all.
+  const io::DatasetLayout& layout() const { return parts_.front().reader->layout(); }
+  // The file, or "first.h5 (+k files)".
+  const std::string& path() const { return name_; }
+  std::int64_t size() const { return size_; }
+  std::int64_t num_files() const { return static_cast<std::int64_t>(parts_.size()); }
+  // Trajectories [begin, end) of file f.
+  std::pair<std::int64_t, std::int64_t> file_range(std::int64_t f) const;
   surrogates::TrajectoryShape shape() const;
-  // The file's parameter names, then the extra ones.
+  // The files' parameter names, then the extra ones.
   const std::vector<std::string>& param_names() const { return param_names_; }
   // Trajectory n's parameter values (without reading its frames).
   std::vector<double> params(std::int64_t n) const;
@@ -44,8 +56,17 @@ class TrajectoryStore {
   std::int64_t reads() const { return reads_; }
 
  private:
-  io::DatasetReader reader_;
-  NamedValues extra_;
+  struct Part {
+    std::unique_ptr<io::DatasetReader> reader;
+    NamedValues extra;
+    std::int64_t offset = 0;
+  };
+  // The part holding trajectory n and n's index in it.
+  std::pair<const Part*, int> locate(std::int64_t n) const;
+
+  std::vector<Part> parts_;
+  std::string name_;
+  std::int64_t size_ = 0;
   std::vector<std::string> param_names_;
   std::size_t cache_bytes_;
   std::size_t trajectory_bytes_;

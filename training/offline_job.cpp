@@ -16,21 +16,42 @@ namespace pdestream::training {
 
 DataOptions DataOptions::from_section(SectionReader& s, bool path_required) {
   DataOptions o;
-  o.path = path_required ? s.get_string("path") : s.get_string("path", "");
+  if (s.has("paths")) {
+    PDS_CHECK(s.get_string("path", "").empty(), s.where("paths") << ": expected path or paths, got both (an empty "
+                                                                   "path, --set data.path='\"\"', leaves paths)");
+    o.paths = s.get_strings("paths");
+    PDS_CHECK(!o.paths.empty(), s.where("paths") << ": expected at least one file, got none");
+  } else {
+    o.path = path_required ? s.get_string("path") : s.get_string("path", "");
+  }
   o.validation_path = s.get_string("validation_path", "");
   o.validation_fraction = s.get_double("validation_fraction", o.validation_fraction, 0.0, 0.9);
   o.cache_mb = s.get_int("cache_mb", o.cache_mb, 1);
   o.shuffle_window = s.get_int("shuffle_window", o.shuffle_window, 0);
-  if (s.has("params")) o.params = s.get_number_table("params");
+  if (s.has("params") && !o.paths.empty()) {
+    o.path_params = s.get_number_tables("params");
+    PDS_CHECK(o.path_params.size() == o.paths.size(), s.where("params") << ": expected one table per file of paths ("
+                                                                        << o.paths.size() << "), got "
+                                                                        << o.path_params.size());
+  } else if (s.has("params")) {
+    o.params = s.get_number_table("params");
+  }
   o.validation_params = s.has("validation_params") ? s.get_number_table("validation_params") : o.params;
   s.accept("params");
   s.accept("validation_params");
   return o;
 }
 
+std::vector<TrajectoryStore::File> DataOptions::files() const {
+  if (paths.empty()) return {{path, params}};
+  std::vector<TrajectoryStore::File> f;
+  for (std::size_t i = 0; i < paths.size(); ++i) f.push_back({paths[i], path_params.empty() ? params : path_params[i]});
+  return f;
+}
+
 DataSplit split_dataset(const DataOptions& data) {
   DataSplit split;
-  split.train = std::make_shared<TrajectoryStore>(data.path, std::size_t(data.cache_mb) << 20, data.params);
+  split.train = std::make_shared<TrajectoryStore>(data.files(), std::size_t(data.cache_mb) << 20);
   const std::int64_t n = split.train->size();
   if (!data.validation_path.empty()) {
     split.validation = std::make_shared<TrajectoryStore>(data.validation_path, std::size_t(data.cache_mb) << 20,
@@ -44,15 +65,25 @@ DataSplit split_dataset(const DataOptions& data) {
                                    << join(split.validation->param_names()) << ")");
     return split;
   }
-  // The last trajectories, not a random subset: a dataset generated with more samples
-  // keeps its first ones in training.
-  const auto held = static_cast<std::int64_t>(std::ceil(data.validation_fraction * static_cast<double>(n)));
-  PDS_CHECK(n - held >= 1, data.path << ": " << n << " samples leave none for training after holding out " << held
+  // The last trajectories of each file, not a random subset: a dataset generated with more
+  // samples keeps its first ones in training, and every file (each parameter value of
+  // PDEBench's one-value files) is both trained on and held out.
+  const auto files = data.files();
+  std::int64_t held_total = 0;
+  for (std::int64_t f = 0; f < split.train->num_files(); ++f) {
+    const auto [begin, end] = split.train->file_range(f);
+    const auto count = end - begin;
+    const auto held = static_cast<std::int64_t>(std::ceil(data.validation_fraction * static_cast<double>(count)));
+    PDS_CHECK(count - held >= 1, files[static_cast<std::size_t>(f)].path
+                                     << ": " << count << " samples leave none for training after holding out " << held
                                      << " for validation ([data] validation_fraction = " << data.validation_fraction
                                      << ")");
-  for (std::int64_t i = 0; i < n - held; ++i) split.train_ids.push_back(i);
-  for (std::int64_t i = n - held; i < n; ++i) split.validation_ids.push_back(i);
-  if (held > 0) split.validation = split.train;
+    for (std::int64_t i = begin; i < end - held; ++i) split.train_ids.push_back(i);
+    for (std::int64_t i = end - held; i < end; ++i) split.validation_ids.push_back(i);
+    held_total += held;
+  }
+  if (held_total > 0) split.validation = split.train;
+  (void)n;
   return split;
 }
 
@@ -83,6 +114,7 @@ HeldOut held_out_of_run(const std::string& run_dir, const Config& config, const 
   SectionReader d(config, "data");
   auto data = DataOptions::from_section(d);
   data.params = override_values(data.params, extra);
+  for (auto& p : data.path_params) p = override_values(p, extra);
   data.validation_params = override_values(data.validation_params, extra);
   const auto split = split_dataset(data);
   PDS_CHECK(split.validation, "run " << run_dir << " held no trajectories out ([data] validation_fraction = 0 and "
@@ -121,7 +153,7 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
     std::ostringstream os;
     os << surrogates::model_summary(*model, shape) << "\n"
        << "task: " << task->options_json().dump() << "\n"
-       << "data: " << spec.data.path << " (" << split.train_ids.size() << " training, " << split.validation_ids.size()
+       << "data: " << split.train->path() << " (" << split.train_ids.size() << " training, " << split.validation_ids.size()
        << " validation trajectories)";
     print0(comm, os.str());
     return nlohmann::json::object();
@@ -163,7 +195,7 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
   }
   collective_try(comm, [&] { trainer.fit(train, validation.get()); });
   trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", task->options_json().dump()},
-                                                           {"data", spec.data.path},
+                                                           {"data", split.train->path()},
                                                            {"config", spec.config.to_toml()}});
   return {{"steps", trainer.step()}, {"loss", trainer.last_loss()}, {"validation_rel_l2", trainer.last_validation()}};
 }

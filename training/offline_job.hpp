@@ -5,8 +5,10 @@
 //
 //   [data]
 //   path = "runs/heat2d.h5"
+//   paths = ["b0.1.h5", "b0.4.h5"]  # or several files as one dataset (same grid, channels,
+//   params = [{ beta = 0.1 }, { beta = 0.4 }]  # times, parameters), each with its own params
 //   validation_path = ""          # held-out trajectories from another file (all of path trains)
-//   validation_fraction = 0.1     # otherwise the last ceil(f N) trajectories of path (0: none)
+//   validation_fraction = 0.1     # otherwise the last ceil(f N) trajectories of each file (0: none)
 //   cache_mb = 512                # trajectories kept in memory per rank
 //   shuffle_window = 0            # shuffle W trajectories' examples at a time (each read once
 //                                 # per epoch; W must fit cache_mb), 0: all at once
@@ -36,6 +38,8 @@ namespace pdestream::training {
 
 struct DataOptions {
   std::string path;
+  std::vector<std::string> paths;        // instead of path: several files as one dataset
+  std::vector<NamedValues> path_params;  // one per file of paths (or empty)
   std::string validation_path;
   double validation_fraction = 0.1;
   std::int64_t cache_mb = 512;
@@ -44,6 +48,8 @@ struct DataOptions {
 
   // `path_required`: an online run's [data] (the offline twin's file) may leave it out.
   static DataOptions from_section(SectionReader& section, bool path_required = true);
+  // path or paths, each with its parameter values.
+  std::vector<TrajectoryStore::File> files() const;
 };
 
 // Which trajectories train and which are held out. `validation` is null when none are.

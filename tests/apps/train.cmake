@@ -136,6 +136,11 @@ cli_test(err_train_pointwise_field_model "unit" ${EXPECT} fail "pointwise task n
   ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set task.kind=\"pointwise\" --set output.dir=train_pw_bad)
 set_tests_properties(cli_err_train_pointwise_field_model PROPERTIES FIXTURES_REQUIRED train_data)
 
+# Several files as one dataset ([data] paths), each with its own params (see the script).
+cli_test(train_paths "unit" bash ${CMAKE_CURRENT_SOURCE_DIR}/train_paths.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
+  ${PDS} ${TRAIN_CFG})
+set_tests_properties(cli_train_paths PROPERTIES FIXTURES_REQUIRED "train_data;burg_fno")
+
 # training.seed decides the initial weights: two runs with seed 0 write the same model,
 # seed 1 another one (0 epochs: the initial model is what is saved).
 cli_test(train_seed_reproducible "unit" bash -c "set -e
