@@ -7,8 +7,8 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "io/safetensors.hpp"
 #include "linear_systems/torch_bridge.hpp"
+#include "surrogates/model_file.hpp"
 #include "surrogates/option_reader.hpp"
 #include "surrogates/surrogate.hpp"
 
@@ -161,30 +161,19 @@ void DcdmNetImpl::pretty_print(std::ostream& os) const {
 // Files. Parameters only (the network has no buffers), always float32.
 
 void save_dcdm_net(const std::string& path, const DcdmNet& net, std::map<std::string, std::string> metadata) {
-  std::vector<io::TensorRecord> records;
-  for (const auto& p : net->named_parameters(true)) {
-    const auto t = p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
-    io::TensorRecord r;
-    r.name = p.key();
-    r.dtype = "F32";
-    r.shape = t.sizes().vec();
-    r.data.resize(t.numel() * sizeof(float));
-    std::memcpy(r.data.data(), t.data_ptr<float>(), r.data.size());
-    records.push_back(std::move(r));
-  }
   metadata["model"] = net->options().to_json().dump();
   metadata["format"] = "pt";
-  io::write_safetensors(path, records, metadata);
+  surrogates::save_safetensors(path, *net, metadata);
 }
 
 std::map<std::string, std::string> read_dcdm_metadata(const std::string& path) {
-  return io::read_safetensors(path).metadata;
+  return surrogates::read_safetensors_tensors(path).metadata;
 }
 
 DcdmNet load_dcdm_net(const std::string& path) {
-  const auto content = io::read_safetensors(path);
-  const auto it = content.metadata.find("model");
-  PDS_CHECK(it != content.metadata.end(), path << ": not a DCDM model (no \"model\" entry in the metadata)");
+  const auto metadata = read_dcdm_metadata(path);
+  const auto it = metadata.find("model");
+  PDS_CHECK(it != metadata.end(), path << ": not a DCDM model (no \"model\" entry in the metadata)");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(it->second);
@@ -201,17 +190,11 @@ DcdmNet load_dcdm_net(const std::string& path) {
   reader.finish();
 
   DcdmNet net(options);
-  torch::NoGradGuard no_grad;
-  std::set<std::string> expected;
-  for (auto& p : net->named_parameters(true)) {
-    expected.insert(p.key());
-    auto& param = p.value();
-    const auto& r = content.require(p.key(), "F32", param.sizes().vec(), path);
-    std::memcpy(param.data_ptr<float>(), r.data.data(), r.data.size());
-  }
-  for (const auto& r : content.tensors)
-    PDS_CHECK(expected.count(r.name), path << ": tensor '" << r.name << "' is not a parameter of the DCDM network "
-                                           << net->options().to_json().dump());
+  // The surrogates' model file: every parameter present with its shape, or a one-line error.
+  const auto loaded = surrogates::load_safetensors(path, *net);
+  for (const auto& [name, tensor] : loaded.extra)
+    PDS_FAIL(path << ": tensor '" << name << "' is not a parameter of the DCDM network "
+                  << net->options().to_json().dump());
   return net;
 }
 

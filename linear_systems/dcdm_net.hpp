@@ -33,10 +33,10 @@
 // Without autograd (inference) the 3x3(x3) convolutions call oneDNN directly: torch 1.13's
 // dispatch would send small inputs (16 channels at 32^3) to a 2-3x slower im2col path.
 //
-// Files: save_dcdm_net writes .safetensors (float32 parameters) with the architecture as
-// JSON in the metadata key "model" ({"name": "dcdm", "dim": 3, "channels": 16, ...}) and
-// "format": "pt", the conventions of the training engine's model files; load_dcdm_net
-// rebuilds the network from that metadata and checks every tensor's name, dtype and shape.
+// Files: save_dcdm_net writes .safetensors (float32 parameters) through the surrogates'
+// model file, with the architecture as JSON in the metadata key "model" ({"name": "dcdm",
+// "dim": 3, "channels": 16, ...}) and "format": "pt"; load_dcdm_net rebuilds the network
+// from that metadata and checks every tensor's name and shape.
 
 #include <torch/torch.h>
 
