@@ -28,7 +28,7 @@
 //    entries of a unit right-hand side on a large grid are not drowned by the biases (with
 //    torch's default bias init the 3D loss sat on a plateau near 1 for 600+ steps at 16^3).
 //
-// Outputs in the run directory (the training engine's conventions, online_training/trainer):
+// Outputs in the run directory (the training engine's conventions, training/trainer.hpp):
 //   config.toml       the options of the run ([dcdm_train])
 //   metrics.jsonl     one JSON object per line: {"event": "step", "step", "epoch", "loss",
 //                     "lr", "time"} per step, {"event": "epoch", "step", "epoch", "loss"}
