@@ -88,11 +88,7 @@ Trainer::Trainer(std::shared_ptr<surrogates::Surrogate> model, TrainerOptions op
   optimizer_ = make_optimizer(options_, *model_);
   auto objective_options = options_.objective_options.is_object() ? options_.objective_options : nlohmann::json::object();
   objective_options["loss"] = options_.loss;
-  objective_ = make_objective(options_.objective, objective_options);
-  for (const auto& name : objective_->term_names())
-    PDS_CHECK(name != "loss" && name != "lr" && name != "step" && name != "epoch" && name != "time" &&
-                  name != "samples_per_s",
-              "objective " << objective_->kind() << ": term name \"" << name << "\" is taken by the trainer's metrics");
+  set_objective(make_objective(options_.objective, objective_options));
   if (options_.ema_decay > 0) {
     ema_ = surrogates::make_model_from_json(model_->options_json(), "EMA copy");
     torch::NoGradGuard no_grad;
@@ -108,6 +104,15 @@ Trainer::Trainer(std::shared_ptr<surrogates::Surrogate> model, TrainerOptions op
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::set_objective(std::unique_ptr<Objective> objective) {
+  PDS_CHECK(objective, "the trainer needs an objective");
+  for (const auto& name : objective->term_names())
+    PDS_CHECK(name != "loss" && name != "lr" && name != "step" && name != "epoch" && name != "time" &&
+                  name != "samples_per_s",
+              "objective " << objective->kind() << ": term name \"" << name << "\" is taken by the trainer's metrics");
+  objective_ = std::move(objective);
+}
 
 void Trainer::set_normalizers(surrogates::UnitGaussianNormalizer input, surrogates::UnitGaussianNormalizer target) {
   input_norm_ = std::move(input);

@@ -82,6 +82,10 @@ class Trainer {
   // targets; predictions are decoded before the relative L2 and in predict()).
   void set_normalizers(surrogates::UnitGaussianNormalizer input, surrogates::UnitGaussianNormalizer target);
 
+  // An objective built in code instead of options.objective (one that holds data of its
+  // own, e.g. DCDM's matrix). Its terms may not reuse the trainer's metric names.
+  void set_objective(std::unique_ptr<Objective> objective);
+
   // Train from the current state until options.epochs (or max_steps). Checkpoints,
   // validation and metrics follow the options.
   void fit(DataSource& train, DataSource* validation = nullptr);

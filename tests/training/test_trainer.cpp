@@ -489,3 +489,43 @@ TEST(Trainer, AConditionedModelSeparatesWhatTheParameterDecides) {
   auto r = fit_parallel_and_serial(short_run, x, y, [&] { return make(1); }, p);
   EXPECT_LT(r.weight_difference(), 1e-5) << "conditioned data-parallel weights drifted from the single-rank run";
 }
+
+namespace {
+// An objective built in code, holding data of its own: the mean squared distance of the
+// prediction to a fixed target vector it owns (as DCDM's objective will own its matrix).
+class ToTarget : public Objective {
+ public:
+  explicit ToTarget(torch::Tensor target) : target_(std::move(target)) {}
+  std::string kind() const override { return "to_target"; }
+  std::vector<std::string> term_names() const override { return {"distance"}; }
+  ObjectiveOutput compute(const ObjectiveInput& in) override {
+    auto pred = in.model.forward(in.batch.x);
+    auto d = (pred - target_).pow(2).mean(1);
+    return {d, {{"distance", d.detach().sqrt()}}};
+  }
+
+ private:
+  torch::Tensor target_;
+};
+
+class ClashingTerms : public ToTarget {
+ public:
+  using ToTarget::ToTarget;
+  std::vector<std::string> term_names() const override { return {"lr"}; }
+};
+}  // namespace
+
+TEST(Trainer, TakesAnObjectiveBuiltInCode) {
+  auto [x, y] = toy_data(32);
+  auto o = options(100);
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  const auto target = torch::tensor({1.0f, -2.0f, 0.5f, 3.0f});
+  Trainer t(small_mlp(4), o, MPI_COMM_WORLD, "");
+  t.set_objective(std::make_unique<ToTarget>(target));
+  TensorDataSource data(x, y, o.batch_size, 1, rank, size);
+  t.fit(data);
+  EXPECT_LT(t.last_terms().at("distance"), 0.05) << "the trainer minimised the objective it was given";
+  EXPECT_LT((t.predict(x.narrow(0, 0, 4)) - target).abs().max().item<double>(), 0.2);
+  const auto message = pdestream::testing::error_of([&] { t.set_objective(std::make_unique<ClashingTerms>(target)); });
+  EXPECT_NE(message.find("term name \"lr\" is taken"), std::string::npos) << message;
+}
