@@ -342,6 +342,12 @@ class PointwiseTask : public Task {
       t1_ = s.times.back();
       has_time_ = true;
     }
+    // Scaled once per grid, not per example: examples only index into these.
+    scaled_.clear();
+    for (std::size_t a = 0; a < coordinates_.size(); ++a) {
+      auto x = torch::tensor(coordinates_[a], torch::kFloat64);
+      scaled_.push_back((2.0 * (x - lower_[a]) / (upper_[a] - lower_[a]) - 1.0).to(torch::kFloat32));
+    }
   }
 
  private:
@@ -374,8 +380,7 @@ class PointwiseTask : public Task {
       PDS_CHECK(static_cast<std::int64_t>(coordinates_[a].size()) == s.spatial[a],
                 "pointwise task: bound to a grid of " << coordinates_[a].size() << " points on axis " << a
                                                       << ", the trajectory has " << s.spatial[a]);
-      auto x = torch::tensor(coordinates_[a], torch::kFloat64).index_select(0, axis_index[a]);
-      coords.push_back((2.0 * (x - lower_[a]) / (upper_[a] - lower_[a]) - 1.0).to(torch::kFloat32));
+      coords.push_back(scaled_[a].index_select(0, axis_index[a]));
     }
     auto times = torch::tensor(std::vector<double>(t.times.begin() + first, t.times.end()), torch::kFloat64);
     auto time = times.index_select(0, f);
@@ -398,6 +403,7 @@ class PointwiseTask : public Task {
   std::uint64_t seed_ = 0;
   std::vector<double> lower_, upper_;  // the scaling to [-1, 1]
   std::vector<std::vector<double>> coordinates_;  // the bound data's grid
+  std::vector<torch::Tensor> scaled_;              // its coordinates in [-1, 1], float32
   double t0_ = 0, t1_ = 1;
   bool has_time_ = false;
   mutable std::mutex mutex_;
