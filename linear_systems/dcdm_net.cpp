@@ -146,12 +146,6 @@ torch::Tensor DcdmNetImpl::direction(const torch::Tensor& unit_residual) {
   return forward(unit_residual * std::sqrt(static_cast<double>(cells)));
 }
 
-std::int64_t DcdmNetImpl::num_parameters() const {
-  std::int64_t n = 0;
-  for (const auto& p : parameters()) n += p.numel();
-  return n;
-}
-
 void DcdmNetImpl::pretty_print(std::ostream& os) const {
   os << "DcdmNet" << options_.dim << "d(channels " << options_.channels << ", half blocks " << options_.half_blocks
      << ", up blocks " << options_.up_blocks << (options_.bias ? ", bias" : ", no bias") << ")";

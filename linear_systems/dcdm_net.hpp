@@ -50,6 +50,7 @@
 #include <petsclog.h>
 
 #include "linear_systems/dcdm.hpp"
+#include "surrogates/surrogate.hpp"
 
 namespace pdestream::surrogates {
 class OptionReader;
@@ -87,16 +88,21 @@ class DcdmResBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DcdmResBlock);
 
-class DcdmNetImpl : public torch::nn::Module {
+// A Surrogate, so the training engine trains, checkpoints and saves it as any model. It is
+// not in the model registry: it maps residuals to search directions, not PDE data.
+class DcdmNetImpl : public surrogates::Surrogate {
  public:
   explicit DcdmNetImpl(const DcdmNetOptions& options = {});
+  using Surrogate::forward;
   // [B, 1, *spatial] -> [B, 1, *spatial]; a pdestream::Error for any other shape.
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x) override;
   // The search direction for unit-norm residuals [B, 1, *spatial] (each sample |r| = 1):
   // forward() of the input options().input asks for. Training and solving both call this.
   torch::Tensor direction(const torch::Tensor& unit_residual);
   const DcdmNetOptions& options() const { return options_; }
-  std::int64_t num_parameters() const;
+  std::string kind() const override { return "dcdm"; }
+  surrogates::Layout layout() const override { return surrogates::Layout::Field; }
+  nlohmann::json options_json() const override { return options_.to_json(); }
   void pretty_print(std::ostream& os) const override;
 
  private:

@@ -13,6 +13,9 @@
 
 #include "core/error.hpp"
 #include "linear_systems/petsc_handle.hpp"
+#include "training/data_source.hpp"
+#include "training/objective.hpp"
+#include "training/trainer.hpp"
 
 namespace pdestream::linear_systems {
 
@@ -181,13 +184,41 @@ torch::Tensor sparse_from_mat(Mat A) {
   return torch::sparse_coo_tensor(idx, val, {n, n}).coalesce();
 }
 
-torch::Tensor dcdm_loss(const torch::Tensor& A, const torch::Tensor& b, const torch::Tensor& q) {
+torch::Tensor dcdm_residuals(const torch::Tensor& A, const torch::Tensor& b, const torch::Tensor& q) {
   torch::Tensor Aq = torch::mm(A, q.t()).t();                    // [B, N]
   torch::Tensor qb = (q * b).sum(1, true);
   torch::Tensor qAq = (q * Aq).sum(1, true).clamp_min(1e-30);
   torch::Tensor r = b - (qb / qAq) * Aq;
-  return (r * r).sum(1).mean();
+  return (r * r).sum(1);
 }
+
+torch::Tensor dcdm_loss(const torch::Tensor& A, const torch::Tensor& b, const torch::Tensor& q) {
+  return dcdm_residuals(A, b, q).mean();
+}
+
+namespace {
+
+// The paper's loss as a training objective: the model is the DCDM network, the batch's
+// inputs are unit right-hand sides [b, 1, *grid] (targets unused), and the per-example loss
+// is |b - (q.b / q.Aq) Aq|^2 with q = f(b).
+class DcdmObjective : public training::Objective {
+ public:
+  explicit DcdmObjective(torch::Tensor A) : A_(std::move(A)) {}
+  std::string kind() const override { return "dcdm"; }
+  training::ObjectiveOutput compute(const training::ObjectiveInput& in) override {
+    auto* net = dynamic_cast<DcdmNetImpl*>(&in.model);
+    PDS_CHECK(net, "the dcdm objective trains a DCDM network, got model " << in.model.kind());
+    const auto& x = in.batch.x;
+    const auto b = x.reshape({x.size(0), -1});
+    const auto q = net->direction(x).reshape({x.size(0), -1});
+    return {dcdm_residuals(A_, b, q), {}};
+  }
+
+ private:
+  torch::Tensor A_;
+};
+
+}  // namespace
 
 DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<void(const std::string&)>& progress) {
   options.validate();
@@ -196,11 +227,11 @@ DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<
   };
   if (options.threads > 0) torch::set_num_threads(options.threads);
   DcdmTrainReport report;
-  std::ofstream metrics;
   if (!options.out.empty()) {
     std::filesystem::create_directories(options.out);
-    metrics.open(options.out + "/metrics.jsonl", std::ios::trunc);
-    PDS_CHECK(metrics, "cannot write " << options.out << "/metrics.jsonl");
+    // A new run: the trainer appends to metrics.jsonl and would resume from a checkpoint.
+    std::filesystem::remove(options.out + "/metrics.jsonl");
+    std::filesystem::remove(options.out + "/checkpoint.pt");
     std::ofstream cfg(options.out + "/config.toml");
     const auto j = options.to_json();
     cfg << "# pdestream dcdm-train: the options of this run\n[dcdm_train]\n";
@@ -216,7 +247,7 @@ DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<
   // 1.-2. The training matrix and its Ritz vectors.
   auto t0 = std::chrono::steady_clock::now();
   PoissonProblem problem(options.problem, PETSC_COMM_SELF);
-  std::vector<std::int64_t> shape;  // [Z,] Y, X
+  std::vector<std::int64_t> shape = {options.samples, 1};  // [S, 1, [Z,] Y, X]
   for (int a = options.problem.dim - 1; a >= 0; --a) shape.push_back(options.problem.n[a]);
   RitzPairs ritz = lanczos_ritz(problem.A(), options.ritz, options.seed, problem.mask(), problem.null_space());
   report.ritz = static_cast<int>(ritz.values.size(0));
@@ -229,17 +260,19 @@ DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<
        << " Ritz vectors (of " << options.ritz << " requested), Ritz values in [" << report.ritz_min << ", "
        << report.ritz_max << "], " << report.lanczos_seconds << " s";
     say(os.str());
-    if (metrics.is_open())
+    if (!options.out.empty()) {
+      std::ofstream metrics(options.out + "/metrics.jsonl");
       metrics << nlohmann::json{{"event", "lanczos"}, {"ritz", report.ritz}, {"ritz_min", report.ritz_min},
                                 {"ritz_max", report.ritz_max}, {"time", report.lanczos_seconds}}.dump()
-              << "\n" << std::flush;
+              << "\n";
+      PDS_CHECK(metrics, "cannot write " << options.out << "/metrics.jsonl");
+    }
   }
 
-  // 3. Right-hand sides; 5. seeded network and optimizer.
+  // 3. Right-hand sides; 5. the seeded network.
   torch::manual_seed(options.seed);
-  torch::Tensor data = make_training_rhs(ritz, options.samples, options.low_weight);
+  torch::Tensor data = make_training_rhs(ritz, options.samples, options.low_weight).view(shape);
   ritz = {};
-  torch::Tensor A = sparse_from_mat(problem.A());
   DcdmNetOptions net_options = options.net;
   net_options.dim = options.problem.dim;
   DcdmNet net(net_options);
@@ -251,64 +284,28 @@ DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<
     for (auto& p : net->named_parameters())
       if (p.key().size() >= 4 && p.key().compare(p.key().size() - 4, 4, "bias") == 0) p.value().zero_();
   }
-  net->train();
-  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(options.lr));
 
-  // 4. Training.
-  std::vector<std::int64_t> batch_shape = {-1, 1};
-  batch_shape.insert(batch_shape.end(), shape.begin(), shape.end());
-  const std::int64_t S = options.samples, B = options.batch;
-  const std::int64_t steps_per_epoch = (S + B - 1) / B;
+  // 4. Training: the training engine with the paper's loss as its objective (Adam, constant
+  // learning rate, an epoch plan shuffled from the seed, a checkpoint every epoch).
+  training::TrainerOptions to;
+  to.epochs = options.epochs;
+  to.batch_size = options.batch;
+  to.lr = options.lr;
+  to.seed = options.seed;
+  to.log_every = 1;
+  to.threads = options.threads;
+  training::Trainer trainer(net.ptr(), to, PETSC_COMM_SELF, options.out);
+  trainer.set_objective(std::make_unique<DcdmObjective>(sparse_from_mat(problem.A())));
+  trainer.set_step_hook([&](std::int64_t step) {
+    if (step == 1) report.first_loss = trainer.last_loss();
+  });
+  trainer.set_epoch_hook([&](std::int64_t, double mean) { report.epoch_loss.push_back(mean); });
+  trainer.set_progress([&](const std::string& line) { say("[dcdm-train]" + line.substr(line.find(' '))); });
+  training::TensorDataSource source(data, data, options.batch, options.seed, 0, 1);
   auto t1 = std::chrono::steady_clock::now();
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
-    torch::Tensor perm = torch::randperm(S, torch::kInt64);
-    double sum = 0;
-    std::int64_t count = 0;
-    for (std::int64_t s = 0; s < steps_per_epoch; ++s) {
-      const std::int64_t lo = s * B, len = std::min(B, S - lo);
-      torch::Tensor b = data.index_select(0, perm.narrow(0, lo, len));
-      optimizer.zero_grad();
-      torch::Tensor q = net->direction(b.view(batch_shape)).reshape({len, -1});
-      torch::Tensor loss = dcdm_loss(A, b, q);
-      loss.backward();
-      optimizer.step();
-      const double l = loss.item<double>();
-      PDS_CHECK(std::isfinite(l), "dcdm-train: the loss is " << l << " at step " << report.steps
-                                                              << " (try a smaller --lr)");
-      if (report.steps == 0) report.first_loss = l;
-      ++report.steps;
-      sum += l * static_cast<double>(len);
-      count += len;
-      if (metrics.is_open())
-        metrics << nlohmann::json{{"event", "step"}, {"step", report.steps}, {"epoch", epoch}, {"loss", l},
-                                  {"lr", options.lr}, {"time", seconds_since(t1)}}.dump()
-                << "\n";
-    }
-    const double mean = sum / static_cast<double>(count);
-    report.epoch_loss.push_back(mean);
-    if (metrics.is_open())
-      metrics << nlohmann::json{{"event", "epoch"}, {"step", report.steps}, {"epoch", epoch}, {"loss", mean}}.dump()
-              << "\n" << std::flush;
-    if (!options.out.empty()) {
-      torch::serialize::OutputArchive archive;
-      net->save(archive);
-      torch::serialize::OutputArchive opt;
-      optimizer.save(opt);
-      archive.write("optimizer", opt);
-      archive.write("step", torch::tensor(report.steps));
-      archive.write("epoch", torch::tensor(static_cast<std::int64_t>(epoch + 1)));
-      const std::string tmp = options.out + "/checkpoint.pt.tmp";
-      archive.save_to(tmp);
-      std::filesystem::rename(tmp, options.out + "/checkpoint.pt");
-    }
-    std::ostringstream os;
-    const double elapsed = seconds_since(t1);
-    os << "[dcdm-train] epoch " << epoch + 1 << "/" << options.epochs << ": loss " << mean << ", step "
-       << report.steps << ", lr " << options.lr << ", " << elapsed << " s (ETA "
-       << elapsed / (epoch + 1) * (options.epochs - epoch - 1) << " s)";
-    say(os.str());
-  }
+  trainer.fit(source);
   report.train_seconds = seconds_since(t1);
+  report.steps = trainer.step();
   report.final_loss = report.epoch_loss.back();
   net->eval();
   report.net = net;
@@ -320,7 +317,7 @@ DcdmTrainReport train_dcdm(const DcdmTrainOptions& options, const std::function<
     training["ritz_used"] = report.ritz;
     training["train_seconds"] = report.train_seconds;
     report.model_path = options.out + "/model.safetensors";
-    save_dcdm_net(report.model_path, net, {{"training", training.dump()}});
+    trainer.save_model(report.model_path, {{"training", training.dump()}});
   }
   return report;
 }

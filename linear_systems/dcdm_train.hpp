@@ -22,19 +22,23 @@
 //    the PETSc matrix, so every boundary condition and obstacle of poisson.hpp is exactly the
 //    operator the solver sees; at training sizes its cost is negligible beside the network's
 //    (a convolution stencil would be faster but would duplicate poisson.cpp's boundary logic).
-// 5. Adam (seeded: torch::manual_seed(seed) before the network is built, and a seeded
-//    shuffle per epoch), constant learning rate. The network's biases start at zero (its
-//    weights at torch's default init): then f(c b) = c f(b) at the start, and the small
-//    entries of a unit right-hand side on a large grid are not drowned by the biases (with
-//    torch's default bias init the 3D loss sat on a plateau near 1 for 600+ steps at 16^3).
+// 5. The training engine (training/trainer.hpp) minimises it as an objective that owns A:
+//    Adam at a constant learning rate, the epoch plan shuffled from `seed`, a checkpoint per
+//    epoch. torch::manual_seed(seed) precedes the right-hand sides and the network. The
+//    network's biases start at zero (its weights at torch's default init): then f(c b) =
+//    c f(b) at the start, and the small entries of a unit right-hand side on a large grid are
+//    not drowned by the biases (with torch's default bias init the 3D loss sat on a plateau
+//    near 1 for 600+ steps at 16^3).
 //
 // Outputs in the run directory (the training engine's conventions, training/trainer.hpp):
-//   config.toml       the options of the run ([dcdm_train])
-//   metrics.jsonl     one JSON object per line: {"event": "step", "step", "epoch", "loss",
-//                     "lr", "time"} per step, {"event": "epoch", "step", "epoch", "loss"}
-//                     (the epoch's mean) per epoch, and one {"event": "lanczos", ...}
-//   checkpoint.pt     torch archive of the model and the optimizer (every epoch)
-//   model.safetensors save_dcdm_net, metadata "training" = this run's options and losses
+//   config.toml       the options of the run ([dcdm_train], [model])
+//   metrics.jsonl     one JSON object per line: first {"event": "lanczos", "ritz", "ritz_min",
+//                     "ritz_max", "time"}, then the trainer's {"event": "step", "step",
+//                     "epoch", "loss", "lr", "samples_per_s", "time"} per step and {"event":
+//                     "epoch", "step", "epoch", "loss" (the epoch's mean), "last_loss"} per epoch
+//   checkpoint.pt     the trainer's checkpoint (model, optimizer, counters, generator), every epoch
+//   model.safetensors the trainer's model file (as save_dcdm_net writes it), metadata
+//                     "training" = this run's options and losses
 
 #include <mpi.h>
 #include <petscmat.h>
@@ -60,7 +64,7 @@ struct DcdmTrainOptions {
   double lr = 1e-3;
   std::uint64_t seed = 0;       // start vector, coefficients, network init, shuffles
   double low_weight = 9.0;      // factor on the coefficients of the lower half of the spectrum
-  int threads = 0;              // torch intra-op threads; 0: leave torch's setting
+  int threads = 0;              // torch intra-op threads; 0: the trainer's default (the cores)
   bool zero_bias = true;        // start from zero biases (see 5.)
   std::string out;              // run directory; empty: nothing written
   DcdmNetOptions net;           // net.dim is set from problem.dim
@@ -87,8 +91,10 @@ torch::Tensor make_training_rhs(const RitzPairs& ritz, int samples, double low_w
 // The sequential AIJ matrix A as a coalesced float32 sparse COO tensor [N, N].
 torch::Tensor sparse_from_mat(Mat A);
 
-// The paper's loss for a batch b [B, N] (unit rows) and directions q [B, N]: mean over the
-// batch of |b - (q.b / q.Aq) Aq|^2, A a sparse tensor from sparse_from_mat.
+// The paper's loss for a batch b [B, N] (unit rows) and directions q [B, N]:
+// |b - (q.b / q.Aq) Aq|^2 per example [B] (dcdm_residuals) and its batch mean (dcdm_loss),
+// A a sparse tensor from sparse_from_mat.
+torch::Tensor dcdm_residuals(const torch::Tensor& A, const torch::Tensor& b, const torch::Tensor& q);
 torch::Tensor dcdm_loss(const torch::Tensor& A, const torch::Tensor& b, const torch::Tensor& q);
 
 struct DcdmTrainReport {
@@ -103,8 +109,8 @@ struct DcdmTrainReport {
   std::string model_path;          // out/model.safetensors, or empty
 };
 
-// The whole pipeline (1.-5.) on the calling rank alone; `progress` receives one line per
-// epoch (and one after Lanczos). Writes the run directory when options.out is set.
+// The whole pipeline (1.-5.) on the calling rank alone; `progress` receives one line after
+// Lanczos and the trainer's line per epoch. Writes the run directory when options.out is set.
 DcdmTrainReport train_dcdm(const DcdmTrainOptions& options,
                            const std::function<void(const std::string&)>& progress = {});
 

@@ -228,7 +228,7 @@ void Trainer::log(const std::map<std::string, double>& fields, const std::string
   metrics_ << line.dump() << "\n" << std::flush;
 }
 
-void Trainer::progress_line(std::int64_t steps_per_epoch, double samples_per_s) {
+void Trainer::progress_line(std::int64_t steps_per_epoch, double loss, double samples_per_s) {
   if (rank_ != 0) return;
   const double elapsed = elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double total_steps = options_.max_steps > 0 ? options_.max_steps : static_cast<double>(options_.epochs * steps_per_epoch);
@@ -236,8 +236,12 @@ void Trainer::progress_line(std::int64_t steps_per_epoch, double samples_per_s) 
   char line[256];
   std::snprintf(line, sizeof line, "[train] epoch %lld/%lld  step %lld  loss %.4e  val %s  %.0f samples/s  lr %.2e  ETA %.0fs",
                 static_cast<long long>(epoch_), static_cast<long long>(options_.epochs), static_cast<long long>(step_),
-                last_loss_, last_validation_ >= 0 ? (std::ostringstream() << last_validation_).str().c_str() : "-",
+                loss, last_validation_ >= 0 ? (std::ostringstream() << last_validation_).str().c_str() : "-",
                 samples_per_s, learning_rate(), eta);
+  if (progress_) {
+    progress_(line);
+    return;
+  }
   std::puts(line);
   std::fflush(stdout);
 }
@@ -262,6 +266,8 @@ void Trainer::fit(DataSource& train, DataSource* validation) {
       ++step_;
       ++batch_in_epoch_;
       examples_since += static_cast<double>(batch->global_size);
+      epoch_loss_sum_ += last_loss_ * static_cast<double>(batch->global_size);
+      epoch_examples_ += static_cast<double>(batch->global_size);
       if (step_ % options_.log_every == 0) {
         const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
         std::map<std::string, double> f = {{"step", double(step_)},
@@ -286,11 +292,14 @@ void Trainer::fit(DataSource& train, DataSource* validation) {
     }
     ++epoch_;
     batch_in_epoch_ = 0;
+    const double mean_loss = epoch_examples_ > 0 ? epoch_loss_sum_ / epoch_examples_ : last_loss_;
+    epoch_loss_sum_ = epoch_examples_ = 0;
     if (options_.validate_every == 0) validate_now();
     save_checkpoint();
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-    progress_line(per_epoch, examples_since / std::max(dt, 1e-9));
-    log({{"step", double(step_)}, {"epoch", double(epoch_)}, {"loss", last_loss_}}, "epoch");
+    progress_line(per_epoch, mean_loss, examples_since / std::max(dt, 1e-9));
+    log({{"step", double(step_)}, {"epoch", double(epoch_)}, {"loss", mean_loss}, {"last_loss", last_loss_}}, "epoch");
+    if (epoch_hook_) epoch_hook_(epoch_ - 1, mean_loss);
     since = std::chrono::steady_clock::now();
     examples_since = 0;
   }
@@ -321,6 +330,7 @@ void Trainer::save_checkpoint() {
     const double elapsed = elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     archive.write("counters", torch::tensor({step_, epoch_, batch_in_epoch_}, torch::kInt64));
     archive.write("elapsed", torch::tensor(elapsed, torch::kFloat64));
+    archive.write("epoch_loss", torch::tensor({epoch_loss_sum_, epoch_examples_}, torch::kFloat64));
     archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());
     const std::string tmp = checkpoint_path() + ".tmp";
     archive.save_to(tmp);
@@ -366,6 +376,11 @@ bool Trainer::resume_if_possible() {
   epoch_ = counters[1].item<std::int64_t>();
   batch_in_epoch_ = counters[2].item<std::int64_t>();
   elapsed_before_ = elapsed.item<double>();
+  torch::Tensor epoch_loss;
+  if (archive.try_read("epoch_loss", epoch_loss)) {  // absent in checkpoints of older versions
+    epoch_loss_sum_ = epoch_loss[0].item<double>();
+    epoch_examples_ = epoch_loss[1].item<double>();
+  }
   auto generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng);
   start_ = std::chrono::steady_clock::now();

@@ -133,6 +133,11 @@ class Trainer {
   void set_metrics_hook(std::function<void(std::map<std::string, double>&)> hook) { hook_ = std::move(hook); }
   // Called on every rank after each step (online training's progress line, fault tests).
   void set_step_hook(std::function<void(std::int64_t step)> hook) { step_hook_ = std::move(hook); }
+  // Called on every rank at the end of each epoch with the epoch's mean training loss (over
+  // the examples of its steps; a resumed epoch counts the steps before the kill too).
+  void set_epoch_hook(std::function<void(std::int64_t epoch, double mean_loss)> hook) { epoch_hook_ = std::move(hook); }
+  // Where rank 0's progress line goes at the end of each epoch (default: stdout).
+  void set_progress(std::function<void(const std::string& line)> progress) { progress_ = std::move(progress); }
   // Called on every rank inside save_checkpoint(), before checkpoint.pt is replaced, so a
   // caller's own state (the online job's accounts and buffers) is saved with it.
   void set_checkpoint_hook(std::function<void(std::int64_t step)> hook) { checkpoint_hook_ = std::move(hook); }
@@ -142,7 +147,7 @@ class Trainer {
   void apply_schedule(std::int64_t steps_per_epoch);
   void update_ema();
   void log(const std::map<std::string, double>& fields, const std::string& event);
-  void progress_line(std::int64_t steps_per_epoch, double samples_per_s);
+  void progress_line(std::int64_t steps_per_epoch, double loss, double samples_per_s);
 
   std::shared_ptr<surrogates::Surrogate> model_;
   std::shared_ptr<surrogates::Surrogate> ema_;  // EMA copy (same architecture)
@@ -157,6 +162,7 @@ class Trainer {
   std::int64_t horizon_ = 0;
   std::int64_t steps_per_epoch_ = -1;  // of the source fit() trains on
   double last_loss_ = 0, last_validation_ = -1;
+  double epoch_loss_sum_ = 0, epoch_examples_ = 0;  // this epoch's loss x examples, examples
   std::unique_ptr<Objective> objective_;
   std::map<std::string, double> last_terms_;
   std::ofstream metrics_;
@@ -164,6 +170,8 @@ class Trainer {
   double elapsed_before_ = 0;  // wall time of earlier runs of a resumed job
   std::function<void(std::map<std::string, double>&)> hook_;
   std::function<void(std::int64_t)> step_hook_, checkpoint_hook_;
+  std::function<void(std::int64_t, double)> epoch_hook_;
+  std::function<void(const std::string&)> progress_;
 };
 
 // Keeps the JSON Lines of `path` whose "step" is at most `step` (lines without one stay),

@@ -104,7 +104,7 @@ cli_test(err_poisson_not_converged_np2 "mpi" ${EXPECT} fail
 # pdestream dcdm-train: a tiny run writes the run directory (tests/linear_systems/test_dcdm_train
 # trains a model that beats CG); the errors are one line.
 cli_test(dcdm_train_tiny "unit" bash -c "${EXPECT_STR} ok \
-  'Lanczos: 16 Ritz vectors.*epoch 2/2: loss.*wrote dtiny/model.safetensors \\(32657 parameters\\)' \
+  'Lanczos: 16 Ritz vectors.*epoch 2/2  step 8  loss.*wrote dtiny/model.safetensors \\(32657 parameters\\)' \
   $<TARGET_FILE:pdestream> dcdm-train --grid 12 12 --ritz 16 --samples 32 --epochs 2 --batch 8 --out dtiny && \
   test $(grep -c 'event.:.step' dtiny/metrics.jsonl) -eq 8 && test -e dtiny/checkpoint.pt && \
   grep -q 'ritz = 16' dtiny/config.toml")

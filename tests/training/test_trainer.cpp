@@ -7,6 +7,8 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/runtime.hpp"
@@ -161,6 +163,37 @@ TEST(Trainer, ResumeContinuesBitForBit) {
   auto fa = surrogates::read_safetensors_tensors(r.straight_dir + "/model.safetensors");
   auto fc = surrogates::read_safetensors_tensors(r.resumed_dir + "/model.safetensors");
   for (const auto& [name, t] : fa.extra) EXPECT_TRUE(torch::equal(t, fc.extra.at(name))) << name;
+}
+
+// The epoch event (and the epoch hook) carry the epoch's mean loss: the mean of its steps'
+// losses, also for an epoch that a kill cut in two (the sum up to the checkpoint resumes).
+TEST(Trainer, EpochEventsCarryTheEpochsMeanLossAcrossAResume) {
+  auto [x, y] = toy_data(40);  // 5 batches of 8 per epoch
+  auto o = options(3);
+  o.log_every = 1;
+  auto r = straight_and_resumed(o, x, y, 7, "epoch_mean");
+  auto events = [](const std::string& dir) {
+    std::map<std::string, std::vector<nlohmann::json>> by_kind;
+    std::ifstream in(dir + "/metrics.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line);
+      by_kind[j["event"].get<std::string>()].push_back(j);
+    }
+    return by_kind;
+  };
+  if (comm_rank(MPI_COMM_WORLD) != 0) return;  // rank 0 writes metrics.jsonl
+  auto straight = events(r.straight_dir), resumed = events(r.resumed_dir);
+  ASSERT_EQ(straight["epoch"].size(), 3u);
+  ASSERT_EQ(straight["step"].size(), 15u);
+  for (int e = 0; e < 3; ++e) {
+    double sum = 0;
+    for (int s = 0; s < 5; ++s) sum += straight["step"][5 * e + s]["loss"].get<double>();
+    EXPECT_NEAR(straight["epoch"][e]["loss"].get<double>(), sum / 5, 1e-12) << "epoch " << e;
+    EXPECT_EQ(straight["epoch"][e]["last_loss"], straight["step"][5 * e + 4]["loss"]);
+  }
+  ASSERT_EQ(resumed["epoch"].size(), 3u);
+  for (int e = 0; e < 3; ++e) EXPECT_EQ(resumed["epoch"][e]["loss"], straight["epoch"][e]["loss"]) << "epoch " << e;
 }
 
 TEST(Trainer, OverfitsASmallSetAndTheSavedModelPredictsTheSame) {
