@@ -260,9 +260,10 @@ std::unique_ptr<SampleBuffer> make_buffer(const BufferOptions& options) {
   PDS_FAIL("unknown online.buffer '" << options.kind << "': expected one of " << join(buffer_kinds()));
 }
 
-surrogates::Example example_of(const Sample& sample, const surrogates::Task& task) {
+surrogates::Example example_of(const Sample& sample, const surrogates::Task* task) {
   if (sample.input.defined() || !sample.trajectory) return {sample.input, sample.target, sample.cond};
-  return task.example(*sample.trajectory, sample.index);
+  PDS_CHECK(task, "stream: a sample stored as a trajectory, but no task to make its example");
+  return task->example(*sample.trajectory, sample.index);
 }
 
 }  // namespace pdestream::online_training

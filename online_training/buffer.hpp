@@ -52,8 +52,9 @@ struct Sample {
   std::shared_ptr<const surrogates::Trajectory> trajectory;
 };
 
-// The sample's example: its stored tensors, or the task's example `index` of its trajectory.
-surrogates::Example example_of(const Sample& sample, const surrogates::Task& task);
+// The sample's example: its stored tensors, or the task's example `index` of its trajectory
+// (a one-line error if the sample holds a trajectory and `task` is null).
+surrogates::Example example_of(const Sample& sample, const surrogates::Task* task);
 
 struct BufferOptions {
   std::string kind = "fifo";  // fifo | firo | reservoir

@@ -20,6 +20,7 @@
 #include "surrogates/registry.hpp"
 #include "training/dataset_layout.hpp"
 #include "training/dataset_source.hpp"
+#include "training/evaluation.hpp"
 
 namespace pdestream::online_training {
 
@@ -74,7 +75,7 @@ void save_samples(const std::string& path, const std::vector<Sample>& samples, c
   std::vector<torch::Tensor> in, out, cond;
   for (const auto& s : samples) {
     meta.insert(meta.end(), {s.sim_id, s.index, s.seen});
-    const auto e = example_of(s, task);
+    const auto e = example_of(s, &task);
     in.push_back(e.input);
     out.push_back(e.target);
     if (e.cond.defined()) cond.push_back(e.cond);
@@ -611,8 +612,7 @@ nlohmann::json run_online_job(const OnlineJobSpec& spec, MPI_Comm world) {
     PDS_CHECK(server.error().empty(), "the receiving thread failed: " << server.error());
     const double val_error = trainer.validate(validation);
     summary = summarise(t, stream, val_error, static_cast<std::int64_t>(val_examples.size()), clean, start);
-    trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", job.task->options_json().dump()},
-                                                              {"config", spec.config.to_toml()}});
+    trainer.save_model(spec.run_dir + "/model.safetensors", training::model_file_metadata(*job.task, spec.config));
   } catch (...) {
     shutdown_after_error(server, opt);
     throw;

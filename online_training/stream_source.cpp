@@ -97,8 +97,7 @@ std::optional<training::Batch> StreamSource::next() {
     } else {
       std::vector<torch::Tensor> xs, ys, cs;
       for (auto& s : got) {
-        PDS_CHECK(s.input.defined() || task_, "stream: a sample stored as a trajectory, but no task to make it");
-        auto e = s.input.defined() ? surrogates::Example{s.input, s.target, s.cond} : example_of(s, *task_);
+        const auto e = example_of(s, task_.get());
         xs.push_back(e.input);
         ys.push_back(e.target);
         if (e.cond.defined()) cs.push_back(e.cond);

@@ -131,6 +131,26 @@ void Condition::to_json(nlohmann::json& options) const {
   if (any_range) options["condition_range"] = ranges;
 }
 
+nlohmann::json Condition::normalizer_json() const {
+  if (empty()) return nullptr;
+  nlohmann::json names = nlohmann::json::array(), logs = nlohmann::json::array(), scale = nlohmann::json::array(),
+                 shift = nlohmann::json::array();
+  for (const auto& p : parameters_) {
+    names.push_back(p.name);
+    const bool log = uses_log(p.transform);
+    logs.push_back(log);
+    if (uses_range(p.transform)) {
+      const double lo = log ? std::log(p.low) : p.low, hi = log ? std::log(p.high) : p.high;
+      scale.push_back(1.0 / (hi - lo));
+      shift.push_back(-lo / (hi - lo));
+    } else {
+      scale.push_back(1.0);
+      shift.push_back(0.0);
+    }
+  }
+  return {{"names", names}, {"log", logs}, {"scale", scale}, {"shift", shift}};
+}
+
 std::map<std::string, std::pair<double, double>> parameter_ranges(const std::vector<std::string>& names,
                                                                   const std::vector<std::vector<double>>& values) {
   std::map<std::string, std::pair<double, double>> out;

@@ -56,6 +56,10 @@ class Condition {
   torch::Tensor vector(const std::vector<double>& params) const;
   // The condition keys (with bound ranges) into a task's options; nothing when empty.
   void to_json(nlohmann::json& options) const;
+  // The conditioning vector's normaliser, for readers of a model file that do not rebuild the
+  // task (Python): cond_i = scale_i * (log v_i if log_i else v_i) + shift_i, as
+  // {"names": [...], "log": [...], "scale": [...], "shift": [...]}; null when empty.
+  nlohmann::json normalizer_json() const;
 
  private:
   std::vector<Parameter> parameters_;

@@ -152,6 +152,12 @@ nlohmann::json breakdown(const std::vector<std::string>& names, const std::vecto
 
 }  // namespace
 
+std::map<std::string, std::string> model_file_metadata(const surrogates::Task& task, const Config& config) {
+  std::map<std::string, std::string> metadata = {{"task", task.options_json().dump()}, {"config", config.to_toml()}};
+  if (!task.condition().empty()) metadata["cond_normalizer"] = task.condition().normalizer_json().dump();
+  return metadata;
+}
+
 LoadedSurrogate LoadedSurrogate::from_file(const std::string& path) {
   auto file = surrogates::read_safetensors_tensors(path);
   for (const char* key : {"model", "task"})

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/grid.hpp"
 #include "surrogates/normalizer.hpp"
 #include "surrogates/surrogate.hpp"
@@ -36,6 +37,12 @@ struct LoadedSurrogate {
   // Physical-unit predictions for raw inputs [B, ...] (and their cond [B, P], if any).
   torch::Tensor predict(const torch::Tensor& x, const torch::Tensor& cond = {}) const;
 };
+
+// What a trained model's file carries besides the model and its normalisers (which
+// Trainer::save_model adds): "task" (its options, the bound condition included),
+// "cond_normalizer" (Condition::normalizer_json, when the task has a condition) and
+// "config" (the run's merged config). LoadedSurrogate::from_file reads it back.
+std::map<std::string, std::string> model_file_metadata(const surrogates::Task& task, const Config& config);
 
 struct TrajectoryEvaluation {
   std::vector<double> times;   // times of the predicted frames

@@ -11,6 +11,7 @@
 #include "core/strings.hpp"
 #include "core/runtime.hpp"
 #include "surrogates/registry.hpp"
+#include "training/evaluation.hpp"
 
 namespace pdestream::training {
 
@@ -194,9 +195,9 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
     print0(comm, os.str());
   }
   collective_try(comm, [&] { trainer.fit(train, validation.get()); });
-  trainer.save_model(spec.run_dir + "/model.safetensors", {{"task", task->options_json().dump()},
-                                                           {"data", split.train->path()},
-                                                           {"config", spec.config.to_toml()}});
+  auto metadata = model_file_metadata(*task, spec.config);
+  metadata["data"] = split.train->path();
+  trainer.save_model(spec.run_dir + "/model.safetensors", metadata);
   return {{"steps", trainer.step()}, {"loss", trainer.last_loss()}, {"validation_rel_l2", trainer.last_validation()}};
 }
 

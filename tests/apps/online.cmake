@@ -100,7 +100,10 @@ online_test(bounded_memory "max(r.get('buffer_size', 0) for r in m) <= 4" "s['si
 # validation error (operator task: one example per trajectory, so the two are the same mean).
 set(ONLINE_COND --set "task.condition=[\"alpha\",\"t_left\"]" --set "task.condition_transform=[\"log_minmax\",\"minmax\"]")
 online_test(condition "s['sims_done'] == 12" "meta['task']['condition_range'] == [[0.1, 1.0], [-1.0, 1.0]]"
-  "meta['model']['cond_dim'] == 2" -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${ONLINE_COND}
+  "meta['model']['cond_dim'] == 2" "meta['cond_normalizer']['names'] == ['alpha', 't_left']"
+  "meta['cond_normalizer']['log'] == [True, False]"
+  "abs(meta['cond_normalizer']['scale'][1] - 0.5) < 1e-12 and abs(meta['cond_normalizer']['shift'][1] - 0.5) < 1e-12"
+  -- ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${ONLINE_COND}
   --set task.kind=\"operator\" --set training.epochs=3 --set output.dir=online_condition)
 set_tests_properties(cli_online_condition PROPERTIES FIXTURES_SETUP online_condition)
 cli_test(online_condition_evaluate "unit" bash -c "${EXPECT_STR} ok 'operator on 2 trajectories of online_condition/validation.h5' \

@@ -66,6 +66,12 @@ task, model = json.loads(meta['task']), json.loads(meta['model'])
 p = h5py.File('train_data.h5')['params'][:10, 0]
 assert task['condition'] == ['alpha', 'beta'] and model['cond_dim'] == 2, (task, model)
 assert task['condition_range'][0] == [p.min(), p.max()], (task['condition_range'], p.min(), p.max())
+n = json.loads(meta['cond_normalizer'])
+import math
+lo, hi = math.log(p.min()), math.log(p.max())
+assert n['names'] == ['alpha', 'beta'] and n['log'] == [True, False], n
+assert abs(n['scale'][0] * lo + n['shift'][0]) < 1e-9 and abs(n['scale'][0] * hi + n['shift'][0] - 1) < 1e-9, n
+assert n['scale'][1] == 1 and n['shift'][1] == 0, n
 print('condition ranges from the training trajectories')\"
   ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/same_weights.py train_cond1/model.safetensors train_cond2/model.safetensors --atol 1e-5
   ${EXPECT_STR} ok 'autoregressive on 2 trajectories' $<TARGET_FILE:pdestream> evaluate --run train_cond1

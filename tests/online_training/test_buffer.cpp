@@ -434,10 +434,12 @@ TEST(Buffer, SamplesOfATrajectoryShareItAndMakeTheirExampleWhenDrawn) {
   ASSERT_EQ(got.size(), 3u);
   for (const auto& s : got) {
     EXPECT_FALSE(s.input.defined());
-    auto e = online_training::example_of(s, *task);
+    auto e = online_training::example_of(s, task.get());
     auto want = task->example(t, s.index);
     EXPECT_TRUE(torch::equal(e.input, want.input) && torch::equal(e.target, want.target));
   }
   auto stored = sample(3);
-  EXPECT_TRUE(torch::equal(online_training::example_of(stored, *task).input, stored.input));
+  EXPECT_TRUE(torch::equal(online_training::example_of(stored, task.get()).input, stored.input));
+  EXPECT_NE(pdestream::testing::error_of([&] { online_training::example_of(got[0], nullptr); }).find("no task"),
+            std::string::npos);
 }

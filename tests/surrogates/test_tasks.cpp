@@ -282,11 +282,22 @@ condition_transform = ["log", "minmax", "log_minmax"]
   again->bind_condition(names, {}, "other.h5");
   EXPECT_TRUE(torch::equal(again->example(traj, 0).cond, e.cond));
 
+  // The normaliser a model file records for readers that do not rebuild the task gives the
+  // same vector.
+  const auto n = t->condition().normalizer_json();
+  ASSERT_EQ(n.at("names"), nlohmann::json({"nu", "beta", "L"}));
+  const std::vector<double> values = {0.01, 0.25, 32.0};
+  for (int i = 0; i < 3; ++i) {
+    const double v = n["log"][i].get<bool>() ? std::log(values[i]) : values[i];
+    EXPECT_NEAR(n["scale"][i].get<double>() * v + n["shift"][i].get<double>(), e.cond[i].item<double>(), 1e-6) << i;
+  }
+
   // Without a condition, examples carry none and ic_seed conditions nothing.
   auto plain = task("[task]\nkind = \"autoregressive\"\nhistory = 2\n", Layout::Field);
   EXPECT_FALSE(plain->example(traj, 0).cond.defined());
   EXPECT_EQ(plain->model_shape(TrajectoryShape::of(traj)).cond_dim, 0);
   EXPECT_FALSE(plain->options_json().contains("condition"));
+  EXPECT_TRUE(plain->condition().normalizer_json().is_null());
 }
 
 TEST_F(Tasks, ConditionErrorsNameWhatIsMissing) {
