@@ -39,6 +39,7 @@
 #include "apps/cli.hpp"
 #include "core/error.hpp"
 #include "io/paraview.hpp"
+#include "linear_systems/ksp_solve.hpp"
 #include "linear_systems/matrix_io.hpp"
 #include "linear_systems/poisson.hpp"
 #include "linear_systems/sequences.hpp"
@@ -48,7 +49,6 @@ namespace pdestream::apps {
 
 namespace {
 
-using linear_systems::OwnedKSP;
 using linear_systems::OwnedVec;
 
 struct PoissonArgs {
@@ -175,79 +175,6 @@ void run_sequence(const PoissonArgs& args, MPI_Comm world) {
   print0(world, os.str());
 }
 
-// --obstacle none|sphere|box|random-boxes[:COUNT]|FILE
-
-struct SolveReport {
-  PetscInt iterations = 0;
-  KSPConvergedReason reason = KSP_CONVERGED_ITERATING;
-  double residual = 0, setup_seconds = 0, solve_seconds = 0;
-  std::string solver;
-};
-
-// CG to rtol, then the user's PETSc options. The convergence test uses the unpreconditioned
-// residual norm for the CG family and dcdm (unless -ksp_norm_type says otherwise); other KSP
-// types keep their own default (PETSc 3.18's cr, for one, does not track that norm). KSPSetUp
-// is timed apart from KSPSolve (both: the slowest rank).
-bool unpreconditioned_by_default(const std::string& type) {
-  for (const char* t : {KSPCG, KSPFCG, KSPPIPECG, KSPPIPEFCG, KSPGROPPCG, KSPPIPECGRR, "dcdm"})
-    if (type == t) return true;
-  return false;
-}
-
-SolveReport solve(Mat A, Vec b, Vec x, DM dm, double rtol, MPI_Comm comm) {
-  OwnedKSP ksp;
-  PDS_PETSC(KSPCreate(comm, ksp.address()));
-  if (dm) {
-    // The grid for PCs that use it (-pc_type mg), the operator from us.
-    PDS_PETSC(KSPSetDM(ksp, dm));
-    PDS_PETSC(KSPSetDMActive(ksp, PETSC_FALSE));
-  }
-  PDS_PETSC(KSPSetOperators(ksp, A, A));
-  PDS_PETSC(KSPSetType(ksp, KSPCG));
-  PDS_PETSC(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, PETSC_DEFAULT));
-  PDS_PETSC(KSPSetFromOptions(ksp));
-  PetscBool user_norm = PETSC_FALSE;
-  PDS_PETSC(PetscOptionsHasName(nullptr, nullptr, "-ksp_norm_type", &user_norm));
-  KSPType type;
-  PDS_PETSC(KSPGetType(ksp, &type));
-  const bool unpreconditioned = !user_norm && unpreconditioned_by_default(type);
-  if (unpreconditioned) PDS_PETSC(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED));
-  SolveReport r;
-  MPI_Barrier(comm);
-  double t0 = MPI_Wtime();
-  if (KSPSetUp(ksp) == PETSC_ERR_SUP && unpreconditioned) {
-    // Not supported with this PC side after all: the KSP's own default.
-    PDS_PETSC(KSPSetNormType(ksp, KSP_NORM_DEFAULT));
-  }
-  PDS_PETSC(KSPSetUp(ksp));  // a no-op after success; after a failure, the same error again
-  r.setup_seconds = MPI_Wtime() - t0;
-  MPI_Barrier(comm);
-  t0 = MPI_Wtime();
-  PDS_PETSC(KSPSolve(ksp, b, x));
-  r.solve_seconds = MPI_Wtime() - t0;
-  double times[2] = {r.setup_seconds, r.solve_seconds};
-  MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_MAX, comm);
-  r.setup_seconds = times[0], r.solve_seconds = times[1];
-  PDS_PETSC(KSPGetIterationNumber(ksp, &r.iterations));
-  PDS_PETSC(KSPGetConvergedReason(ksp, &r.reason));
-  r.residual = linear_systems::true_relative_residual(A, x, b);
-  KSPType ktype;
-  PC pc;
-  PCType ptype;
-  KSPNormType norm;
-  PetscReal used_rtol;
-  PDS_PETSC(KSPGetType(ksp, &ktype));
-  PDS_PETSC(KSPGetPC(ksp, &pc));
-  PDS_PETSC(PCGetType(pc, &ptype));
-  PDS_PETSC(KSPGetNormType(ksp, &norm));
-  PDS_PETSC(KSPGetTolerances(ksp, &used_rtol, nullptr, nullptr, nullptr));
-  std::ostringstream os;
-  os << "KSP " << ktype << " + PC " << (ptype ? ptype : "none") << ", rtol " << used_rtol << " ("
-     << KSPNormTypes[norm] << " norm)";
-  r.solver = os.str();
-  return r;
-}
-
 std::string seconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g s", s);
@@ -331,8 +258,13 @@ void run_single(const PoissonArgs& args, MPI_Comm world) {
   });
   print0(world, os.str());  // before the solve and whatever PETSc's monitors print
   os.str("");
-  SolveReport r;
-  collective_try(world, [&] { r = solve(A, b, x, problem ? problem->dm() : nullptr, rtol, world); });
+  linear_systems::SolveReport r;
+  collective_try(world, [&] {
+    linear_systems::SolveSetup setup;
+    setup.dm = problem ? problem->dm() : nullptr;
+    setup.rtol = rtol;
+    r = linear_systems::solve_system(A, b, x, setup, world);
+  });
   char line[256];
   os << "[poisson] " << r.solver << "\n";
   std::snprintf(line, sizeof line, "[poisson] %s in %d iterations, true relative residual %.3e\n",

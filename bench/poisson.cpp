@@ -16,8 +16,8 @@
 //   gamg   CG + GAMG, PETSc's defaults  (gamg_)
 //   hypre  CG + BoomerAMG, defaults     (hypre_)
 //   dcdm   KSP dcdm with --model        (dcdm_)
-// Every CG runs on the unpreconditioned residual norm, so all methods stop on the same
-// quantity, |r| <= rtol |b|. One solve per system and method, to the smallest rtol: a
+// Every CG runs on the unpreconditioned residual norm (linear_systems/ksp_solve.hpp, as
+// `pdestream poisson`), so all methods stop on the same quantity, |r| <= rtol |b|. One solve per system and method, to the smallest rtol: a
 // monitor notes the first iteration at which each larger rtol is met and the time to it
 // (the iterates do not depend on rtol, so this is what a solve stopped there does), and
 // recomputes the true relative residual |b - A x| / |b| at each of those points (outside
@@ -46,6 +46,7 @@
 #include "core/error.hpp"
 #include "core/runtime.hpp"
 #include "linear_systems/dcdm.hpp"
+#include "linear_systems/ksp_solve.hpp"
 #include "linear_systems/poisson.hpp"
 
 #include <torch/torch.h>
@@ -219,20 +220,19 @@ int main(int argc, char** argv) {
           const Method* method = nullptr;
           for (const auto& k : kMethods)
             if (k.name == name) method = &k;
-          OwnedKSP ksp;
-          PDS_PETSC(KSPCreate(comm, ksp.address()));
-          PDS_PETSC(KSPSetOptionsPrefix(ksp, (name + "_").c_str()));
-          PDS_PETSC(KSPSetOperators(ksp, problem.A(), problem.A()));
-          PDS_PETSC(KSPSetDM(ksp, problem.dm()));
-          PDS_PETSC(KSPSetDMActive(ksp, PETSC_FALSE));
-          PC pc = nullptr;
-          PDS_PETSC(KSPGetPC(ksp, &pc));
-          if (name == "dcdm") {
-            PDS_PETSC(KSPSetType(ksp, kKSPDCDM));
-            set_dcdm_model(ksp, model);
-          } else {
-            PDS_PETSC(KSPSetType(ksp, KSPCG));
-            if (name == "none") {
+          Crossings crossings;
+          SolveSetup setup;
+          setup.dm = problem.dm();
+          setup.rtol = rtols.back();
+          setup.max_it = name == "dcdm" ? dcdm_max_it : max_it;
+          setup.prefix = name + "_";
+          setup.configure = [&](KSP ksp) {
+            PC pc = nullptr;
+            PDS_PETSC(KSPGetPC(ksp, &pc));
+            if (name == "dcdm") {
+              PDS_PETSC(KSPSetType(ksp, kKSPDCDM));
+              set_dcdm_model(ksp, model);
+            } else if (name == "none") {
               PDS_PETSC(PCSetType(pc, PCNONE));
             } else if (name == "icc") {
               if (size == 1) {
@@ -250,25 +250,14 @@ int main(int argc, char** argv) {
               PDS_PETSC(PCSetType(pc, PCHYPRE));
               PDS_PETSC(PCHYPRESetType(pc, "boomeramg"));
             }
-          }
-          PDS_PETSC(KSPSetNormType(ksp, KSP_NORM_UNPRECONDITIONED));
-          PDS_PETSC(KSPSetTolerances(ksp, rtols.back(), 1e-50, 1e10, name == "dcdm" ? dcdm_max_it : max_it));
-          PDS_PETSC(KSPSetFromOptions(ksp));
-          Crossings crossings;
-          PDS_PETSC(KSPMonitorSet(ksp, &Crossings::monitor, &crossings, nullptr));
-
+            PDS_PETSC(KSPMonitorSet(ksp, &Crossings::monitor, &crossings, nullptr));
+          };
+          setup.before_solve = [&](KSP) { crossings.reset(problem.A(), problem.b(), rtols); };
           PDS_PETSC(VecSet(problem.x(), 0.0));
-          MPI_Barrier(comm);
-          double t = MPI_Wtime();
-          PDS_PETSC(KSPSetUp(ksp));
-          const double setup = MPI_Wtime() - t;
-          MPI_Barrier(comm);
-          crossings.reset(problem.A(), problem.b(), rtols);
-          PDS_PETSC(KSPSolve(ksp, problem.b(), problem.x()));
-          KSPConvergedReason reason;
-          PetscInt its = 0;
-          PDS_PETSC(KSPGetConvergedReason(ksp, &reason));
-          PDS_PETSC(KSPGetIterationNumber(ksp, &its));
+          const SolveReport r = solve_system(problem.A(), problem.b(), problem.x(), setup, comm);
+          const double setup_seconds = r.setup_seconds;
+          const KSPConvergedReason reason = r.reason;
+          const PetscInt its = r.iterations;
 
           std::string row = "| " + std::to_string(n) + "³ | " + obstacle + " | " + method->label + " |";
           for (std::size_t k = 0; k < rtols.size(); ++k) {
@@ -280,8 +269,8 @@ int main(int argc, char** argv) {
           }
           const std::size_t last = rtols.size() - 1;
           row += crossings.its[last] >= 0 ? " " + fmt("%.1e", crossings.true_residual[last]) + " |"
-                                          : " " + fmt("%.1e", true_relative_residual(problem.A(), problem.x(), problem.b())) + " |";
-          row += " " + fmt("%.3g", setup) + " |";
+                                          : " " + fmt("%.1e", r.residual) + " |";
+          row += " " + fmt("%.3g", setup_seconds) + " |";
           for (std::size_t k = 0; k < rtols.size(); ++k)
             row += crossings.its[k] >= 0 ? " " + fmt("%.3g", crossings.seconds[k]) + " |" : " – |";
           runtime.print(row);
