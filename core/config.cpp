@@ -244,6 +244,13 @@ SectionReader::SectionReader(SectionReader&&) noexcept = default;
 
 bool SectionReader::present() const { return state_->table != nullptr; }
 
+bool SectionReader::is_table(const std::string& key) const {
+  if (!state_->table) return false;
+  const auto& t = state_->table->as_table();
+  auto it = t.find(key);
+  return it != t.end() && it->second.is_table();
+}
+
 bool SectionReader::has(const std::string& key) const {
   return state_->table && state_->table->as_table().count(key);
 }

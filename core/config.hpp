@@ -68,6 +68,8 @@ class SectionReader {
   bool present() const;                 // the section exists in the file
   bool has(const std::string& key) const;
   std::vector<std::string> keys() const;  // sorted
+  // The key holds a (nested or inline) table, readable as SectionReader(config, section + "." + key).
+  bool is_table(const std::string& key) const;
 
   std::int64_t get_int(const std::string& key, std::optional<std::int64_t> fallback = {},
                        std::optional<std::int64_t> min = {},

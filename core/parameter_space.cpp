@@ -367,8 +367,28 @@ ParameterSpace ParameterSpace::from_section(SectionReader& section) {
   std::vector<std::string> keys = section.keys();
   std::sort(keys.begin(), keys.end());
   for (const std::string& key : keys) {
-    const auto [low, high] = section.get_range(key);
-    space.add(key, low, high);
+    if (!section.is_table(key)) {
+      const auto [low, high] = section.get_range(key);
+      space.add(key, low, high);
+      continue;
+    }
+    section.accept(key);
+    SectionReader table(section.config(), section.section() + "." + key);
+    PDS_CHECK(table.has("values") != table.has("range"),
+              section.where(key) << ": expected a table with either range = [low, high] (and scale) or values = "
+                                    "[...], got keys " << join(table.keys()));
+    if (table.has("values")) {
+      space.add_values(key, table.get_doubles("values"));
+    } else {
+      const auto [low, high] = table.get_range("range");
+      if (table.get_string("scale", "linear", {"linear", "log"}) == "log") {
+        PDS_CHECK(low > 0, table.where("range") << ": a log scale needs low > 0, got [" << low << ", " << high << "]");
+        space.add_log(key, low, high);
+      } else {
+        space.add(key, low, high);
+      }
+    }
+    table.finish();
   }
   return space;
 }
@@ -377,6 +397,43 @@ void ParameterSpace::add(const std::string& name, double low, double high) {
   check_range(name, low, high);
   PDS_CHECK(!contains(name), "parameter '" << name << "' is defined twice");
   ranges_.push_back({name, low, high});
+}
+
+void ParameterSpace::add_log(const std::string& name, double low, double high) {
+  PDS_CHECK(low > 0, "parameter '" << name << "': a log scale needs low > 0, got [" << low << ", " << high << "]");
+  add(name, low, high);
+  ranges_.back().scale = "log";
+}
+
+void ParameterSpace::add_values(const std::string& name, std::vector<double> values) {
+  PDS_CHECK(!values.empty(), "parameter '" << name << "': expected at least one value");
+  for (double v : values) PDS_CHECK(std::isfinite(v), "parameter '" << name << "': expected finite values, got " << v);
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  add(name, *lo, *hi);
+  ranges_.back().values = std::move(values);
+}
+
+double ParameterRange::at(double u) const {
+  if (!values.empty()) {
+    const auto n = values.size();
+    return values[std::min(n - 1, static_cast<std::size_t>(u * static_cast<double>(n)))];
+  }
+  const double v = scale == "log" ? std::exp(std::log(low) + u * (std::log(high) - std::log(low)))
+                                  : low + u * (high - low);
+  // Kept inside [low, high] despite rounding.
+  return std::min(high, std::max(low, v));
+}
+
+std::string ParameterRange::describe() const {
+  std::ostringstream os;
+  if (!values.empty()) {
+    os << "{";
+    for (std::size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
+    os << "}";
+  } else {
+    os << "[" << low << ", " << high << "]" << (scale == "log" ? " log" : "");
+  }
+  return os.str();
 }
 
 std::vector<std::string> ParameterSpace::names() const {
@@ -403,8 +460,7 @@ Parameters ParameterSpace::to_parameters(const std::vector<double>& unit_point) 
     PDS_CHECK(u >= 0.0 && u <= 1.0, "unit point coordinate " << j << " (parameter '" << r.name
                                                              << "'): expected a value in [0, 1], got "
                                                              << u);
-    // low + u (high - low), kept inside [low, high] despite rounding.
-    out[r.name] = std::min(r.high, std::max(r.low, r.low + u * (r.high - r.low)));
+    out[r.name] = r.at(u);
   }
   return out;
 }

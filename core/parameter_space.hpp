@@ -23,20 +23,35 @@ class SectionReader;
 // A point in parameter space: name -> value.
 using Parameters = std::map<std::string, double>;
 
+// One sampled parameter. [parameters] in a config:
+//   ic_seed = [0, 1e9]                                # uniform on [low, high]
+//   beta = { range = [0.1, 7.0], scale = "log" }      # log-uniform (low > 0)
+//   nu = { values = [0.002, 0.02, 0.2, 2.0] }         # one of the values, each equally likely
+// low and high are the extremes in every case (min-max conditioning uses them).
 struct ParameterRange {
   std::string name;
   double low = 0.0;
   double high = 1.0;
+  std::string scale = "linear";  // linear | log
+  std::vector<double> values;    // non-empty: a discrete parameter
+
+  // The value at u in [0, 1] of the unit interval.
+  double at(double u) const;
+  // "[0.1, 7] log", "{0.2, 0.4}", "[0, 1]": for messages and summaries.
+  std::string describe() const;
 };
 
 class ParameterSpace {
  public:
   ParameterSpace() = default;
   explicit ParameterSpace(std::vector<ParameterRange> ranges);
-  // From a config's [parameters] section: `name = [low, high]` per parameter.
+  // From a config's [parameters] section (see ParameterRange for the three forms).
   static ParameterSpace from_section(SectionReader& section);
 
   void add(const std::string& name, double low, double high);
+  // A log-uniform parameter (0 < low <= high) and a discrete one (values, each finite).
+  void add_log(const std::string& name, double low, double high);
+  void add_values(const std::string& name, std::vector<double> values);
   std::size_t size() const { return ranges_.size(); }
   const std::vector<ParameterRange>& ranges() const { return ranges_; }
   std::vector<std::string> names() const;

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "solvers/burgers1d.hpp"
+#include "solvers/fv1d.hpp"
 #include "solvers/heat2d.hpp"
 #include "solvers/ns2d.hpp"
 
@@ -27,6 +28,23 @@ struct Entry {
 // library link would silently drop.
 std::map<std::string, Entry>& registry() {
   static std::map<std::string, Entry> r = {
+      {"advection1d",
+       {"1D advection u_t + beta u_x = 0, periodic, MUSCL finite volumes + SSP-RK2, PDEBench random data",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<Advection1d>(Fv1dOptions::from_section("advection1d", s), comm);
+        }}},
+      {"burgers1d_fv",
+       {"1D Burgers u_t + (u^2/2)_x = (nu/pi) u_xx (PDEBench's form), periodic, MUSCL/Rusanov finite volumes, "
+        "exact diffusion, Strang splitting, PDEBench random data",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<BurgersFv1d>(Fv1dOptions::from_section("burgers1d_fv", s), comm);
+        }}},
+      {"diffreact1d",
+       {"1D diffusion-reaction u_t = nu u_xx + rho u (1 - u), periodic, exact diffusion and logistic steps, "
+        "Strang splitting, PDEBench random data in [0, 1]",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<DiffReact1d>(Fv1dOptions::from_section("diffreact1d", s), comm);
+        }}},
       {"burgers1d",
        {"1D viscous Burgers u_t + (u^2/2)_x = nu u_xx, periodic, pseudo-spectral ETDRK4, FNO random data",
         [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {

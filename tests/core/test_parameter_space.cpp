@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -421,6 +422,63 @@ TEST(ParameterSampler, RejectsDimensionMismatch) {
   expect_error([&] { ParameterSampler(space, make_sampler("uniform", 3, 1)); },
                {"dimension 3", "2 parameters", "a, b"});
   expect_error([&] { ParameterSampler(space, nullptr); }, {"null"});
+}
+
+
+// Log-uniform and discrete parameters: the unit interval maps through log space, or picks
+// one of the values with equal probability; low/high are the extremes either way.
+TEST(ParameterSpace, FromSectionReadsLogAndDiscreteParameters) {
+  Config config = Config::parse(
+      "[parameters]\nbeta = { range = [0.1, 7.0], scale = \"log\" }\nnu = { values = [0.2, 0.002, 2.0] }\n"
+      "ic_seed = [0, 10]\n");
+  SectionReader section(config, "parameters");
+  const ParameterSpace space = ParameterSpace::from_section(section);
+  section.finish();
+  ASSERT_EQ(space.names(), (std::vector<std::string>{"beta", "ic_seed", "nu"}));
+  const auto& beta = space.ranges()[0];
+  EXPECT_EQ(beta.scale, "log");
+  EXPECT_NEAR(beta.at(0.5), std::sqrt(0.1 * 7.0), 1e-12);  // the geometric midpoint
+  EXPECT_DOUBLE_EQ(beta.at(0.0), 0.1);
+  EXPECT_DOUBLE_EQ(beta.at(1.0), 7.0);
+  const auto& nu = space.ranges()[2];
+  EXPECT_DOUBLE_EQ(nu.low, 0.002);
+  EXPECT_DOUBLE_EQ(nu.high, 2.0);
+  EXPECT_DOUBLE_EQ(nu.at(0.0), 0.2);
+  EXPECT_DOUBLE_EQ(nu.at(0.34), 0.002);
+  EXPECT_DOUBLE_EQ(nu.at(0.9999), 2.0);
+  EXPECT_DOUBLE_EQ(nu.at(1.0), 2.0);
+  EXPECT_EQ(nu.describe(), "{0.2, 0.002, 2}");
+  EXPECT_EQ(beta.describe(), "[0.1, 7] log");
+  // Sampled: every value appears, about equally often; log-uniform beta has half its draws
+  // below the geometric midpoint.
+  ParameterSampler sampler(space, make_sampler("uniform", 3, 5));
+  std::map<double, int> counts;
+  int below = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const auto p = sampler.next();
+    ++counts[p.at("nu")];
+    below += p.at("beta") < std::sqrt(0.7);
+  }
+  ASSERT_EQ(counts.size(), 3u);
+  for (const auto& [value, n] : counts) EXPECT_NEAR(n, 1000, 100) << value;
+  EXPECT_NEAR(below, 1500, 120);
+
+  auto error_of_section = [](const std::string& text) {
+    Config c = Config::parse("[parameters]\n" + text, "p.toml");
+    SectionReader s(c, "parameters");
+    try {
+      ParameterSpace::from_section(s);
+    } catch (const Error& e) {
+      return e.message();
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of_section("beta = { range = [0, 7.0], scale = \"log\" }\n").find("a log scale needs low > 0"),
+            std::string::npos);
+  EXPECT_NE(error_of_section("beta = { range = [1, 7.0], values = [1] }\n").find("either range"), std::string::npos);
+  EXPECT_NE(error_of_section("beta = { range = [1, 7.0], scale = \"ln\" }\n").find("scale"), std::string::npos);
+  EXPECT_NE(error_of_section("beta = { values = [] }\n").find("at least one value"), std::string::npos);
+  EXPECT_NE(error_of_section("beta = { values = [1], scale = \"log\" }\n").find("scale"), std::string::npos);
 }
 
 }  // namespace
