@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "surrogates/cape.hpp"
 #include "surrogates/fno.hpp"
 #include "surrogates/mlp.hpp"
 #include "surrogates/option_reader.hpp"
@@ -71,6 +72,31 @@ std::shared_ptr<Surrogate> build_unet(OptionReader& r, const ModelShape& shape) 
   return std::make_shared<UnetImpl>(o);
 }
 
+// CAPE wraps a base model that sees [x, CAPE(x, p)] and returns 2 C_out channels.
+std::shared_ptr<Surrogate> build_cape(OptionReader& r, const ModelShape& shape) {
+  check_field_shape("cape", shape, 2);
+  CapeOptions o;
+  o.dim = shape.dim;
+  o.in_channels = shape.in_channels;
+  o.out_channels = shape.out_channels;
+  o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
+  o.width = r.get_int("width", 64, 2, 4096);
+  o.kernel = r.get_int("kernel", 5, 1, 63);
+  o.modes = r.get_int("modes", o.dim == 2 ? 9 : 16, 1, 4096);
+  o.pool = r.get_int("pool", 4, 1, 64);
+  // A stored model knows its grid; one built for data takes the data's.
+  o.spatial = r.get_ints("spatial", shape.spatial, 1);
+  o.validate();
+  ModelShape base_shape = shape;
+  base_shape.in_channels = 2 * shape.in_channels;
+  base_shape.out_channels = 2 * shape.out_channels;
+  base_shape.cond_dim = 0;
+  base_shape.spatial = o.spatial;
+  PDS_CHECK(r.has("base"), r.where("base") << ": expected the base model's table ([model.base] name = \"fno\" or "
+                                              "\"unet\", ...)");
+  return std::make_shared<CapeImpl>(o, make_nested_model(r, "base", base_shape));
+}
+
 struct Entry {
   std::string name;
   Layout layout;
@@ -84,7 +110,8 @@ std::mutex& entries_mutex() {
 
 // Sorted by name; the built-in models first register themselves here.
 std::vector<Entry>& entries() {
-  static std::vector<Entry> e{{"fno", Layout::Field, build_fno},
+  static std::vector<Entry> e{{"cape", Layout::Field, build_cape},
+                              {"fno", Layout::Field, build_fno},
                               {"mlp", Layout::Vector, build_mlp},
                               {"unet", Layout::Field, build_unet}};
   return e;
