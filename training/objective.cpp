@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "surrogates/cape.hpp"
 
 namespace pdestream::training {
 
@@ -114,6 +115,58 @@ class Rollout : public Objective {
   bool last_only_;
 };
 
+// CAPE: the rollout objective plus the CAPE block's auxiliary loss, the relative L2 distance
+// of the block's own output e = CAPE(x, p) to the next window (the next frame when the
+// history is one frame), weighted by aux_weight. For the first block_warmup_steps steps the
+// loss is the auxiliary loss alone, so only the block trains (the base model's gradients are
+// zero and Adam leaves it where it is), as the reference's warm-up epochs do.
+class CapeObjective : public Rollout {
+ public:
+  explicit CapeObjective(const nlohmann::json& o)
+      : Rollout(o), aux_weight_(o.value("aux_weight", 1e-3)), warmup_(o.value("block_warmup_steps", 0)) {}
+  std::string kind() const override { return "cape"; }
+  std::vector<std::string> term_names() const override {
+    auto names = Rollout::term_names();
+    names.push_back("loss_cape_block");
+    return names;
+  }
+
+  ObjectiveOutput compute(const ObjectiveInput& in) override {
+    auto* cape = dynamic_cast<surrogates::CapeImpl*>(&in.model);
+    PDS_CHECK(cape, "objective cape: expected a model of name \"cape\", got " << in.model.kind());
+    const auto& b = in.batch;
+    const auto x = in.input ? in.input->encode(b.x) : b.x;
+    const auto e = cape->forward_with_block(x, b.cond).second;
+    // The next window: the history shifted by one frame (frames of C_out channels).
+    const auto frame = cape->options().out_channels;
+    const auto next = torch::cat({b.x.narrow(1, frame, b.x.size(1) - frame), b.y.narrow(1, 0, frame)}, 1);
+    const auto aux = relative_l2(in.input ? in.input->decode(e) : e, next);
+    const bool warm = in.step < warmup_;
+    ObjectiveOutput out;
+    if (warm) {
+      torch::NoGradGuard no_grad;  // the rollout's terms only
+      out = Rollout::compute(in);
+      out.loss = aux;
+    } else {
+      out = Rollout::compute(in);
+      out.loss = out.loss + aux_weight_ * aux;
+    }
+    out.terms["loss_cape_block"] = aux.detach();
+    return out;
+  }
+
+ private:
+  double aux_weight_;
+  std::int64_t warmup_;
+};
+
+nlohmann::json read_rollout_options(SectionReader& s) {
+  return nlohmann::json{{"curriculum", s.get_string("curriculum", "none", {"none", "linear", "tanh"})},
+                        {"pushforward", s.get_bool("pushforward", false)},
+                        {"input_noise", s.get_double("input_noise", 0.0, 0.0)},
+                        {"unroll_loss", s.get_string("unroll_loss", "all", {"all", "last"})}};
+}
+
 std::mutex& registry_mutex() {
   static std::mutex m;
   return m;
@@ -128,14 +181,14 @@ std::map<std::string, ObjectiveRegistration>& registry() {
                           [](const nlohmann::json& o) {
                             return std::make_unique<Supervised>(o.value("loss", std::string("rel_l2")));
                           }};
-    init["rollout"] = {[](SectionReader& s) {
-                         return nlohmann::json{
-                             {"curriculum", s.get_string("curriculum", "none", {"none", "linear", "tanh"})},
-                             {"pushforward", s.get_bool("pushforward", false)},
-                             {"input_noise", s.get_double("input_noise", 0.0, 0.0)},
-                             {"unroll_loss", s.get_string("unroll_loss", "all", {"all", "last"})}};
-                       },
-                       [](const nlohmann::json& o) { return std::make_unique<Rollout>(o); }};
+    init["rollout"] = {read_rollout_options, [](const nlohmann::json& o) { return std::make_unique<Rollout>(o); }};
+    init["cape"] = {[](SectionReader& s) {
+                      auto o = read_rollout_options(s);
+                      o["aux_weight"] = s.get_double("aux_weight", 1e-3, 0.0);
+                      o["block_warmup_steps"] = s.get_int("block_warmup_steps", 0, 0);
+                      return o;
+                    },
+                    [](const nlohmann::json& o) { return std::make_unique<CapeObjective>(o); }};
     return init;
   }();
   return r;

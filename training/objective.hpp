@@ -13,6 +13,11 @@
 //   input_noise = 0.0          #   Gaussian noise (std, normalised units) on the input frames
 //   unroll_loss = "all"        #   all | last: the loss of every unrolled step, or the last
 //
+//   objective = "cape"         # the rollout objective (same keys) for a model "cape", plus
+//   aux_weight = 1e-3          #   the CAPE block's own one-step loss (relative L2 of its
+//                              #   output to the next window) times aux_weight, and
+//   block_warmup_steps = 0     #   first steps in which only the block trains, on that loss
+//
 // Randomness: an objective draws its noise, noise levels, rollout lengths or points from
 // ObjectiveInput::generator(i), seeded by (training.seed, step, the example's position in
 // the global batch) only, so R trainer ranks follow 1 rank and a resume continues bit for

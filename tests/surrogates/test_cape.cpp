@@ -113,10 +113,18 @@ TEST_F(CapeModel, GradientsReachEveryParameterAndTheParametersMatter) {
   auto p = torch::tensor({{0.2f}, {0.7f}, {2.0f}, {4.0f}}).requires_grad_(true);
   auto [out, e] = std::dynamic_pointer_cast<CapeImpl>(m)->forward_with_block(x, p);
   ((out * torch::randn_like(out)).sum() + (e * torch::randn_like(e)).sum()).backward();
+  double largest = 0;
+  for (const auto& q : m->named_parameters()) largest = std::max(largest, q.value().grad().abs().max().item<double>());
   for (const auto& q : m->named_parameters()) {
     ASSERT_TRUE(q.value().grad().defined()) << q.key();
     EXPECT_TRUE(torch::isfinite(q.value().grad()).all().item<bool>()) << q.key();
-    EXPECT_GT(q.value().grad().abs().sum().item<double>(), 0.0) << q.key();
+    const double g = q.value().grad().abs().max().item<double>();
+    // CNN_2's bias is constant over space, which the LayerNorm removes: a dead parameter in
+    // the reference too (kept for its state dict), with a gradient of rounding size only.
+    if (q.key() == "PrmEmb_Pre.0.CNN_2.bias")
+      EXPECT_LT(g, 1e-5 * largest) << q.key();
+    else
+      EXPECT_GT(g, 1e-6 * largest) << q.key();
   }
   EXPECT_GT(p.grad().abs().min().item<double>(), 0.0) << "the output depends on every example's parameter";
   EXPECT_EQ(std::dynamic_pointer_cast<CapeImpl>(m)->block_parameters().size(), 23u);  // the block's 23 tensors
