@@ -207,6 +207,13 @@ JobSetup set_up_models(const OnlineJobSpec& spec, const Roles& roles, MPI_Comm w
     const std::string name = m.get_string("name", std::nullopt, surrogates::model_names());
     SectionReader ts(spec.config, "task");
     job.task = surrogates::make_task(ts, surrogates::model_layout(name));
+    // Online, the solver runs at the resolution the model trains at: there is no full-resolution
+    // file to reduce, and simulating points that are thrown away would only cost time.
+    PDS_CHECK(job.task->resolution().identity(),
+              spec.config.source() << ": [task] reduce_x = " << job.task->resolution().x << ", reduce_t = "
+                                   << job.task->resolution().t
+                                   << ": an online job simulates at the training resolution; expected 1 and 1 "
+                                      "(set [solver] nx and the output interval instead)");
     // Parameters keep the solver's names and order; min-max ranges are the sampled ones.
     std::map<std::string, std::pair<double, double>> ranges;
     for (const auto& r : spec.space.ranges()) ranges[r.name] = {r.low, r.high};

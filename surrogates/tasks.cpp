@@ -69,6 +69,7 @@ ModelShape Task::model_shape(const TrajectoryShape& shape) const {
 nlohmann::json Task::options_json() const {
   auto j = own_options();
   condition_.to_json(j);
+  resolution_.to_json(j);
   return j;
 }
 
@@ -416,6 +417,7 @@ class FirstExampleOnly : public Task {
  public:
   explicit FirstExampleOnly(std::unique_ptr<Task> inner) : Task(inner->layout()), inner_(std::move(inner)) {
     set_condition(inner_->condition());
+    set_resolution(inner_->resolution());
   }
   std::string kind() const override { return inner_->kind(); }
   std::int64_t num_examples(const TrajectoryShape& s) const override { return std::min<std::int64_t>(inner_->num_examples(s), 1); }
@@ -443,9 +445,35 @@ Example pointwise_all_points(const Task& task, const Trajectory& trajectory, std
   return e;
 }
 
+Trajectory Resolution::apply(const Trajectory& t) const {
+  if (identity()) return t;
+  using torch::indexing::Slice;
+  std::vector<torch::indexing::TensorIndex> index = {Slice(torch::indexing::None, torch::indexing::None, this->t),
+                                                     Slice()};
+  for (std::int64_t a = 2; a < t.frames.dim(); ++a) index.emplace_back(Slice(torch::indexing::None, torch::indexing::None, x));
+  Trajectory r;
+  r.params = t.params;
+  r.frames = t.frames.index(index).contiguous();
+  for (std::size_t k = 0; k < t.times.size(); k += static_cast<std::size_t>(this->t)) r.times.push_back(t.times[k]);
+  return r;
+}
+
+Resolution Resolution::read(OptionReader& reader) {
+  Resolution r;
+  r.x = reader.get_int("reduce_x", 1, 1, 1 << 20);
+  r.t = reader.get_int("reduce_t", 1, 1, 1 << 20);
+  return r;
+}
+
+void Resolution::to_json(nlohmann::json& options) const {
+  if (x != 1) options["reduce_x"] = x;
+  if (t != 1) options["reduce_t"] = t;
+}
+
 std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, Layout layout) {
   reader.accept("kind");
   auto condition = Condition::read(reader);
+  const auto resolution = Resolution::read(reader);
   std::unique_ptr<Task> task;
   if (kind == "field_at_time")
     task = std::make_unique<FieldAtTimeTask>(reader, layout);
@@ -460,6 +488,7 @@ std::unique_ptr<Task> make_task(const std::string& kind, OptionReader& reader, L
                                   << "\"");
   reader.finish();
   task->set_condition(std::move(condition));
+  task->set_resolution(resolution);
   return task;
 }
 

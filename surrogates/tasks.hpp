@@ -75,6 +75,25 @@ struct TrajectoryShape {
   std::int64_t num_points() const;
 };
 
+// The resolution a task trains and predicts at: every reduce_x-th grid point along each
+// axis and every reduce_t-th frame of the data (PDEBench's reduced_resolution and
+// reduced_resolution_t), so a full-resolution file (PDEBench's 1024 x 201) trains and
+// evaluates as it is.
+//   [task]
+//   reduce_x = 8
+//   reduce_t = 5
+struct Resolution {
+  std::int64_t x = 1, t = 1;
+
+  bool identity() const { return x == 1 && t == 1; }
+  // frames[::t, :, ::x(, ::x(, ::x))], times[::t], params unchanged.
+  Trajectory apply(const Trajectory& trajectory) const;
+  // The kept points of a grid axis of n points, or of n frames: ceil(n / step).
+  static std::int64_t kept(std::int64_t n, std::int64_t step) { return (n + step - 1) / step; }
+  static Resolution read(OptionReader& reader);
+  void to_json(nlohmann::json& options) const;  // nothing at full resolution
+};
+
 struct Example {
   torch::Tensor input;
   torch::Tensor target;
@@ -119,6 +138,10 @@ class Task {
     condition_.bind(names, ranges, origin);
   }
   void set_condition(Condition condition) { condition_ = std::move(condition); }
+  // The data resolution the task works at ([task] reduce_x, reduce_t); callers that load
+  // trajectories apply it (TrajectoryStore::set_resolution, the online server).
+  const Resolution& resolution() const { return resolution_; }
+  void set_resolution(Resolution r) { resolution_ = r; }
   // cond [P] of a trajectory, undefined without a condition.
   torch::Tensor condition_vector(const Trajectory& trajectory) const;
 
@@ -133,6 +156,7 @@ class Task {
  private:
   Layout layout_;
   Condition condition_;
+  Resolution resolution_;
 };
 
 std::vector<std::string> task_kinds();

@@ -29,6 +29,7 @@ TrajectoryStore::TrajectoryStore(const std::vector<File>& files, std::size_t cac
     }
     if (parts_.empty()) {
       param_names_ = names;
+      layout_ = l;
     } else {
       const auto& first = layout();
       const std::string& p0 = files.front().path;
@@ -44,6 +45,34 @@ TrajectoryStore::TrajectoryStore(const std::vector<File>& files, std::size_t cac
   }
   name_ = files.front().path + (files.size() > 1 ? " (+" + std::to_string(files.size() - 1) + " files)" : "");
   const auto& l = layout();
+  trajectory_bytes_ = sizeof(float) * l.grid.num_points() * l.channels.size() * l.num_times();
+}
+
+void TrajectoryStore::set_resolution(const surrogates::Resolution& r) {
+  const auto& full = parts_.front().reader->layout();
+  io::DatasetLayout l = full;
+  for (int a = 0; a < l.grid.dim; ++a) {
+    const std::int64_t n = full.grid.shape[a], kept = surrogates::Resolution::kept(n, r.x);
+    PDS_CHECK(kept >= 2, "[task] reduce_x = " << r.x << " leaves " << kept << " point(s) of " << n << " along axis "
+                                              << a << " of " << path() << "; expected at least 2");
+    // Every x-th point from the first: the same spacing times x, the last kept point the end.
+    l.grid.shape[a] = static_cast<int>(kept);
+    l.grid.upper[a] = full.grid.coordinate(a, static_cast<int>((kept - 1) * r.x));
+    if (full.grid.periodic[a]) {
+      PDS_CHECK(n % r.x == 0, "[task] reduce_x = " << r.x << " must divide the " << n << " points of periodic axis "
+                                                    << a << " of " << path());
+      l.grid.upper[a] = full.grid.upper[a];  // n / x points of x times the spacing
+    }
+  }
+  l.times.clear();
+  for (std::size_t k = 0; k < full.times.size(); k += static_cast<std::size_t>(r.t)) l.times.push_back(full.times[k]);
+  PDS_CHECK(l.times.size() >= 2, "[task] reduce_t = " << r.t << " leaves " << l.times.size() << " frame(s) of "
+                                                       << full.times.size() << " in " << path() << "; expected at least 2");
+  l.grid.validate();
+  layout_ = l;
+  resolution_ = r;
+  cache_.clear();
+  lru_.clear();
   trajectory_bytes_ = sizeof(float) * l.grid.num_points() * l.channels.size() * l.num_times();
 }
 
@@ -92,10 +121,11 @@ const surrogates::Trajectory& TrajectoryStore::get(std::int64_t n) {
   // [Nt, *spatial, C] -> [Nt, C, *spatial]
   std::vector<std::int64_t> perm = {0, static_cast<std::int64_t>(sizes.size()) - 1};
   for (int a = 0; a < l.grid.dim; ++a) perm.push_back(1 + a);
-  surrogates::Trajectory traj;
-  traj.frames = t.permute(perm).contiguous();
-  traj.times = l.times;
-  traj.params = params(n);
+  surrogates::Trajectory full;
+  full.frames = t.permute(perm).contiguous();
+  full.times = l.times;
+  full.params = params(n);
+  auto traj = resolution_.apply(full);
   traj.validate();
 
   while (!lru_.empty() && (lru_.size() + 1) * trajectory_bytes_ > cache_bytes_) {

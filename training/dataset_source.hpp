@@ -36,7 +36,12 @@ class TrajectoryStore {
 
   // The first file's layout (grid, channels, times, as every file's); num_samples is that
   // file's: size() counts them all.
-  const io::DatasetLayout& layout() const { return parts_.front().reader->layout(); }
+  // At the resolution set by set_resolution (grid, times).
+  const io::DatasetLayout& layout() const { return layout_; }
+  // Read every trajectory at a task's resolution (every x-th point, every t-th frame); the
+  // layout, shape() and get() then describe the reduced data. Clears the cache.
+  void set_resolution(const surrogates::Resolution& r);
+  const surrogates::Resolution& resolution() const { return resolution_; }
   // The file, or "first.h5 (+k files)".
   const std::string& path() const { return name_; }
   std::int64_t size() const { return size_; }
@@ -56,6 +61,8 @@ class TrajectoryStore {
   std::int64_t reads() const { return reads_; }
 
  private:
+  io::DatasetLayout layout_;  // the first file's, at resolution_
+  surrogates::Resolution resolution_;
   struct Part {
     std::unique_ptr<io::DatasetReader> reader;
     NamedValues extra;

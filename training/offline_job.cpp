@@ -125,7 +125,8 @@ HeldOut held_out_of_run(const std::string& run_dir, const Config& config, const 
   return h;
 }
 
-void bind_task(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids) {
+void bind_task(surrogates::Task& task, TrajectoryStore& store, const std::vector<std::int64_t>& ids) {
+  store.set_resolution(task.resolution());
   task.bind(store.shape(),
             ids.empty() || task.condition().empty() ? std::map<std::string, std::pair<double, double>>{}
                                                     : store.param_ranges(ids),
@@ -145,6 +146,7 @@ nlohmann::json run_offline_job(const OfflineJobSpec& spec, MPI_Comm comm) {
     SectionReader ts(spec.config, "task");
     task = surrogates::make_task(ts, surrogates::model_layout(name));
     bind_task(*task, *split.train, split.train_ids);
+    if (split.validation) split.validation->set_resolution(task->resolution());
     shape = task->model_shape(split.train->shape());
     // training.seed decides the initial weights too, so a run is reproducible.
     torch::manual_seed(spec.training.seed);

@@ -83,9 +83,10 @@ struct HeldOut {
 // run's [data] params by name.
 HeldOut held_out_of_run(const std::string& run_dir, const Config& config, const NamedValues& extra = {});
 
-// Binds a task to a store (Task::bind): its condition to the parameter names, a min-max
+// Binds a task to a store: the store reads at the task's resolution, then Task::bind: its
+// condition to the parameter names, a min-max
 // range not given taken from trajectories `ids` (the training set; none: ranges must be
 // in the task already), a pointwise task to the grid and times.
-void bind_task(surrogates::Task& task, const TrajectoryStore& store, const std::vector<std::int64_t>& ids);
+void bind_task(surrogates::Task& task, TrajectoryStore& store, const std::vector<std::int64_t>& ids);
 
 }  // namespace pdestream::training
