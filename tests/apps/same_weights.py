@@ -3,7 +3,10 @@
 whatever their metadata says; with --atol, the same up to that absolute difference (what
 R trainer ranks against 1 rank give: the same to rounding).
 
-    same_weights.py A.safetensors B.safetensors [--atol 1e-5]   # exit 0: same, 1: different
+    same_weights.py A.safetensors B.safetensors [--atol 1e-5] [--ignore NAME ...]
+    # exit 0: same, 1: different; --ignore leaves out tensors that cannot change an output
+    # (CAPE's PrmEmb_Pre.0.CNN_2.bias, which its LayerNorm cancels: Adam moves it by
+    # rounding noise, differently on different rank counts)
 """
 import json
 import struct
@@ -22,6 +25,10 @@ def tensors(path):
 
 
 a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+ignored = [sys.argv[i + 1] for i, arg in enumerate(sys.argv) if arg == "--ignore"]
+for name in ignored:
+    a.pop(name, None)
+    b.pop(name, None)
 atol = float(sys.argv[sys.argv.index("--atol") + 1]) if "--atol" in sys.argv else None
 if atol is None:
     same = a == b

@@ -267,3 +267,8 @@ cli_test(fno_ns2d_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-r
   --set training.batch_size=6 --set output.dir=ns_fno && \
   ${EXPECT_STR} ok 'fno / autoregressive on 1 trajectories.*error vs rollout step: +[0-9.e-]+ [0-9.e-]+ [0-9.e-]+ [0-9.e-]+ ' \
   $<TARGET_FILE:pdestream> evaluate --run ns_fno")
+
+# CAPE end to end on PDEBench's own file layout, reduced resolution, 1 and 2 ranks (see the script).
+cli_test(cape_pdebench "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/cape_pdebench.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
+  ${PDS} ${PROJECT_SOURCE_DIR}/configs/advection_cape.toml ${PY} ${CMAKE_CURRENT_SOURCE_DIR} ${MPI2})
+set_tests_properties(cli_cape_pdebench PROPERTIES PROCESSORS 2 TIMEOUT 600)

@@ -391,3 +391,29 @@ TEST_F(Tasks, PointwiseBlocksCoverTheTrajectoryAtScaledCoordinates) {
   EXPECT_NE(error_of([&] { lone->bind(no_grid, {}, "stream"); }).find("stream gives no grid coordinates"),
             std::string::npos);
 }
+
+// [task] reduce_x, reduce_t: every x-th point along each axis and every t-th frame, kept in
+// the task's options (the model file) and read back.
+TEST_F(Tasks, ResolutionKeepsEveryXthPointAndTthFrame) {
+  auto t = task("[task]\nkind = \"autoregressive\"\nhistory = 1\nreduce_x = 3\nreduce_t = 2\n", Layout::Field);
+  EXPECT_EQ(t->resolution().x, 3);
+  EXPECT_EQ(t->resolution().t, 2);
+  const Trajectory full = trajectory();  // [5, 2, 8, 6]
+  const Trajectory r = t->resolution().apply(full);
+  ASSERT_EQ(r.frames.sizes(), (Shape{3, 2, 3, 2}));
+  EXPECT_EQ(r.times, (std::vector<double>{0.0, 0.2, 0.4}));
+  EXPECT_EQ(r.params, full.params);
+  using torch::indexing::Slice;
+  EXPECT_TRUE(torch::equal(r.frames[1][1], full.frames[2][1].index({Slice(0, 8, 3), Slice(0, 6, 3)})));
+  EXPECT_EQ(Resolution::kept(1024, 8), 128);
+  EXPECT_EQ(Resolution::kept(201, 5), 41);
+  const auto options = t->options_json();
+  EXPECT_EQ(options.at("reduce_x"), 3);
+  EXPECT_EQ(make_task_from_json(options, Layout::Field, "m")->resolution().t, 2);
+  auto plain = task("[task]\nkind = \"operator\"\n", Layout::Field);
+  EXPECT_TRUE(plain->resolution().identity());
+  EXPECT_FALSE(plain->options_json().contains("reduce_x"));
+  EXPECT_TRUE(torch::equal(plain->resolution().apply(full).frames, full.frames));
+  EXPECT_NE(error_of([&] { task("[task]\nkind = \"operator\"\nreduce_x = 0\n", Layout::Field); }).find("reduce_x"),
+            std::string::npos);
+}
