@@ -10,22 +10,15 @@
 #include "core/error.hpp"
 #include "core/runtime.hpp"
 #include "solvers/fv1d.hpp"
+#include "tests/test_util.hpp"
 
 using namespace pdestream;
 using namespace pdestream::solvers;
+using pdestream::testing::error_of;
 
 namespace {
 
 constexpr double pi = M_PI;
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
 
 Fv1dOptions options(const std::string& solver, int nx, double t_final, double dt_out) {
   Fv1dOptions o = Fv1dOptions::defaults_of(solver);
@@ -222,33 +215,33 @@ TEST(Fv1d, BadInputGivesClearErrors) {
     Config c = Config::parse("[solver]\nname = \"" + name + "\"\n" + body, "fv.toml");
     return make_solver("", c, MPI_COMM_WORLD);
   };
-  EXPECT_NE(message_of([&] { make("advection1d", "nu = 1\n"); }).find("fv.toml: [solver] nu: unknown key"),
+  EXPECT_NE(error_of([&] { make("advection1d", "nu = 1\n"); }).find("fv.toml: [solver] nu: unknown key"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { make("diffreact1d", "cfl = 0.3\n"); }).find("[solver] cfl: unknown key"),
+  EXPECT_NE(error_of([&] { make("diffreact1d", "cfl = 0.3\n"); }).find("[solver] cfl: unknown key"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { make("burgers1d_fv", "limiter = \"superbee\"\n"); }).find("[solver] limiter"),
+  EXPECT_NE(error_of([&] { make("burgers1d_fv", "limiter = \"superbee\"\n"); }).find("[solver] limiter"),
             std::string::npos);
-  EXPECT_EQ(message_of([&] { make("advection1d", "t_final = 1\ndt_out = 0.3\n"); }),
+  EXPECT_EQ(error_of([&] { make("advection1d", "t_final = 1\ndt_out = 0.3\n"); }),
             "advection1d: t_final / dt_out must be a whole number of frames, got 1 / 0.3 = 3.33333");
-  EXPECT_EQ(message_of([&] { make("burgers1d_fv", "nx = 8\nnu = -1\n"); }),
+  EXPECT_EQ(error_of([&] { make("burgers1d_fv", "nx = 8\nnu = -1\n"); }),
             "burgers1d_fv parameter nu must be >= 0, got -1");
   auto s = make("advection1d", "nx = 16\nt_final = 0.1\ndt_out = 0.1\n");
-  EXPECT_EQ(message_of([&] { s->reset({{"nu", 1.0}}); }), "advection1d has no parameter 'nu'; expected ic_seed, beta");
-  EXPECT_NE(message_of([&] { s->reset({{"beta", std::nan("")}}); }).find("must be finite"), std::string::npos);
+  EXPECT_EQ(error_of([&] { s->reset({{"nu", 1.0}}); }), "advection1d has no parameter 'nu'; expected ic_seed, beta");
+  EXPECT_NE(error_of([&] { s->reset({{"beta", std::nan("")}}); }).find("must be finite"), std::string::npos);
   s->reset({});
   s->advance();
-  EXPECT_NE(message_of([&] { s->advance(); }).find("advance() after the last frame"), std::string::npos);
+  EXPECT_NE(error_of([&] { s->advance(); }).find("advance() after the last frame"), std::string::npos);
 
   // A reaction rate so large that the logistic step overflows: the run stops at the first
   // frame with one line instead of writing NaN.
   DiffReact1d d(options("diffreact1d", 16, 1.0, 0.1), MPI_COMM_WORLD);
   d.reset({{"rho", 1e300}});
-  EXPECT_EQ(message_of([&] { run_to_end(d); }), "diffreact1d: the solution is not finite at t = 0.1 (diverged or NaN input)");
+  EXPECT_EQ(error_of([&] { run_to_end(d); }), "diffreact1d: the solution is not finite at t = 0.1 (diverged or NaN input)");
   // A NaN in the initial state is caught at reset.
   d.set_initial([](double x) { return x > 0.5 ? std::nan("") : 0.5; });
-  EXPECT_EQ(message_of([&] { d.reset({}); }), "diffreact1d: the solution is not finite at t = 0 (diverged or NaN input)");
+  EXPECT_EQ(error_of([&] { d.reset({}); }), "diffreact1d: the solution is not finite at t = 0 (diverged or NaN input)");
   const int size = comm_size(MPI_COMM_WORLD);
-  EXPECT_NE(message_of([&] { Advection1d a(options("advection1d", 2 * size - 1, 0.1, 0.1), MPI_COMM_WORLD); })
+  EXPECT_NE(error_of([&] { Advection1d a(options("advection1d", 2 * size - 1, 0.1, 0.1), MPI_COMM_WORLD); })
                 .find("needs nx >= " + std::to_string(2 * size)),
             std::string::npos);
 }
