@@ -73,7 +73,7 @@ class Rollout : public Objective {
     std::vector<torch::Tensor> losses;
     std::int64_t m = 0, c = 0, t_ar = 0;
     for (std::int64_t j = 0; m == 0 || j < m; ++j) {
-      auto out = in.model.forward(in.input ? in.input->encode(window) : window, b.cond);
+      auto out = step_forward(in, in.input ? in.input->encode(window) : window, j);
       auto pred = in.target ? in.target->decode(out) : out;
       if (j == 0) {
         c = pred.size(1);
@@ -108,6 +108,12 @@ class Rollout : public Objective {
     return o;
   }
 
+ protected:
+  // Unrolled step j's forward pass on the (normalised) window.
+  virtual torch::Tensor step_forward(const ObjectiveInput& in, const torch::Tensor& x, std::int64_t) {
+    return in.model.forward(x, in.batch.cond);
+  }
+
  private:
   std::string loss_, curriculum_;
   bool pushforward_;
@@ -116,7 +122,8 @@ class Rollout : public Objective {
 };
 
 // CAPE: the rollout objective plus the CAPE block's auxiliary loss, the relative L2 distance
-// of the block's own output e = CAPE(x, p) to the next window (the next frame when the
+// of the block's own output e = CAPE(x, p) (from the rollout's first, noised, input, as the
+// reference computes it) to the next window (the next frame when the
 // history is one frame), weighted by aux_weight. For the first block_warmup_steps steps the
 // loss is the auxiliary loss alone, so only the block trains (the base model's gradients are
 // zero and Adam leaves it where it is), as the reference's warm-up epochs do.
@@ -132,32 +139,34 @@ class CapeObjective : public Rollout {
   }
 
   ObjectiveOutput compute(const ObjectiveInput& in) override {
-    auto* cape = dynamic_cast<surrogates::CapeImpl*>(&in.model);
-    PDS_CHECK(cape, "objective cape: expected a model of name \"cape\", got " << in.model.kind());
+    cape_ = dynamic_cast<surrogates::CapeImpl*>(&in.model);
+    PDS_CHECK(cape_, "objective cape: expected a model of name \"cape\", got " << in.model.kind());
     const auto& b = in.batch;
-    const auto x = in.input ? in.input->encode(b.x) : b.x;
-    const auto e = cape->forward_with_block(x, b.cond).second;
+    // The rollout's first step also gives the block's output e (one forward pass for both).
+    auto out = Rollout::compute(in);
     // The next window: the history shifted by one frame (frames of C_out channels).
-    const auto frame = cape->options().out_channels;
+    const auto frame = cape_->options().out_channels;
     const auto next = torch::cat({b.x.narrow(1, frame, b.x.size(1) - frame), b.y.narrow(1, 0, frame)}, 1);
-    const auto aux = relative_l2(in.input ? in.input->decode(e) : e, next);
-    const bool warm = in.step < warmup_;
-    ObjectiveOutput out;
-    if (warm) {
-      torch::NoGradGuard no_grad;  // the rollout's terms only
-      out = Rollout::compute(in);
-      out.loss = aux;
-    } else {
-      out = Rollout::compute(in);
-      out.loss = out.loss + aux_weight_ * aux;
-    }
+    const auto aux = relative_l2(in.input ? in.input->decode(block_) : block_, next);
+    out.loss = in.step < warmup_ ? aux : out.loss + aux_weight_ * aux;
     out.terms["loss_cape_block"] = aux.detach();
+    block_ = torch::Tensor();
     return out;
+  }
+
+ protected:
+  torch::Tensor step_forward(const ObjectiveInput& in, const torch::Tensor& x, std::int64_t j) override {
+    if (j > 0) return Rollout::step_forward(in, x, j);
+    auto [prediction, block] = cape_->forward_with_block(x, in.batch.cond);
+    block_ = block;
+    return prediction;
   }
 
  private:
   double aux_weight_;
   std::int64_t warmup_;
+  surrogates::CapeImpl* cape_ = nullptr;
+  torch::Tensor block_;  // the block's output at the first step of the current compute()
 };
 
 nlohmann::json read_rollout_options(SectionReader& s) {
