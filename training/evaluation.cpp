@@ -106,7 +106,8 @@ void sum_over_ranks(std::vector<double>& curve, MPI_Comm comm) {
 // most 8 values, else in 5 equal-width bins over its range, so seen and unseen values can
 // be compared.
 nlohmann::json breakdown(const std::vector<std::string>& names, const std::vector<double>& params,
-                         const std::vector<double>& errors, const std::vector<double>& nrmses) {
+                         const std::vector<double>& errors, const std::vector<double>& nrmses,
+                         const std::vector<double>& rmses) {
   nlohmann::json out = nlohmann::json::object();
   const std::size_t n = errors.size(), p = names.size();
   if (p == 0 || n == 0) return out;
@@ -121,7 +122,7 @@ nlohmann::json breakdown(const std::vector<std::string>& names, const std::vecto
     const bool by_value = distinct.size() == 1 || (distinct.size() <= 8 && distinct.size() < n);
     const std::size_t groups = by_value ? distinct.size() : 5;
     const double lo = distinct.front(), hi = distinct.back();
-    std::vector<double> err(groups, 0.0), nrm(groups, 0.0);
+    std::vector<double> err(groups, 0.0), nrm(groups, 0.0), rms(groups, 0.0);
     std::vector<std::int64_t> count(groups, 0);
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t g =
@@ -129,6 +130,7 @@ nlohmann::json breakdown(const std::vector<std::string>& names, const std::vecto
                    : std::min<std::size_t>(groups - 1, static_cast<std::size_t>((values[k] - lo) / (hi - lo) * groups));
       err[g] += errors[k];
       nrm[g] += nrmses[k];
+      rms[g] += rmses[k];
       ++count[g];
     }
     nlohmann::json list = nlohmann::json::array();
@@ -136,7 +138,8 @@ nlohmann::json breakdown(const std::vector<std::string>& names, const std::vecto
       if (count[g] == 0) continue;
       nlohmann::json entry = {{"count", count[g]},
                               {"relative_l2", err[g] / static_cast<double>(count[g])},
-                              {"nrmse", nrm[g] / static_cast<double>(count[g])}};
+                              {"nrmse", nrm[g] / static_cast<double>(count[g])},
+                              {"rmse", rms[g] / static_cast<double>(count[g])}};
       if (by_value) {
         entry["value"] = distinct[g];
       } else {
@@ -270,6 +273,9 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
   const auto nrmse = nrmse_per_step(e.prediction, e.truth);
   e.nrmse_per_step = as_vector(nrmse);
   e.nrmse = nrmse.mean().item<double>();
+  const auto rmse = rmse_per_step(e.prediction, e.truth);
+  e.rmse_per_step = as_vector(rmse);
+  e.rmse = rmse.mean().item<double>();
   e.correlation_per_step = as_vector(correlation_per_step(e.prediction, e.truth));
   e.conservation_sq = as_vector(conservation_sq(e.prediction, e.truth));
   return e;
@@ -291,6 +297,12 @@ torch::Tensor nrmse_per_step(const torch::Tensor& pred, const torch::Tensor& tru
   const auto norm = y.pow(2).mean(2).sqrt();
   // An all-zero true field: its error is then absolute, as for the relative L2.
   return (err / torch::where(norm > 0, norm, torch::ones_like(norm))).mean(1);
+}
+
+torch::Tensor rmse_per_step(const torch::Tensor& pred, const torch::Tensor& truth) {
+  PDS_CHECK(pred.sizes() == truth.sizes(), "RMSE needs equal shapes, got " << surrogates::shape_str(pred) << " and "
+                                                                           << surrogates::shape_str(truth));
+  return (points(pred) - points(truth)).pow(2).mean(2).sqrt().mean(1);
 }
 
 torch::Tensor correlation_per_step(const torch::Tensor& pred, const torch::Tensor& truth) {
@@ -353,7 +365,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   const auto n = static_cast<std::int64_t>(ids.size());
 
   // Every rank evaluates samples rank, rank + size, ...; rounds keep collective writes in step.
-  std::vector<double> errors(n, 0.0), nrmses(n, 0.0);
+  std::vector<double> errors(n, 0.0), nrmses(n, 0.0), rmses(n, 0.0);
   const auto& param_names = store->param_names();
   const auto num_params = param_names.size();
   std::vector<double> params(static_cast<std::size_t>(n) * num_params, 0.0);
@@ -372,6 +384,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     if (k < n) {
       errors[k] = e.relative_l2;
       nrmses[k] = e.nrmse;
+      rmses[k] = e.rmse;
       for (std::size_t j = 0; j < num_params && j < e.params.size(); ++j) params[k * num_params + j] = e.params[j];
       add_to(step_sum, e.per_step);
       add_to(nrmse_sum, e.nrmse_per_step);
@@ -447,6 +460,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   }
   MPI_Allreduce(MPI_IN_PLACE, errors.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
   MPI_Allreduce(MPI_IN_PLACE, nrmses.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
+  MPI_Allreduce(MPI_IN_PLACE, rmses.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
   MPI_Allreduce(MPI_IN_PLACE, params.data(), static_cast<int>(params.size()), MPI_DOUBLE, MPI_SUM, world);
   for (auto* curve : {&step_sum, &nrmse_sum, &correlation_sum, &conservation_sum}) sum_over_ranks(*curve, world);
   const int steps = static_cast<int>(step_sum.size());
@@ -469,7 +483,9 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
                        {"time", first_times.empty() ? 0.0 : first_times[beyond ? first_times.size() - 1 : k]},
                        {"beyond_horizon", beyond}};
   }
-  const auto by_parameter = breakdown(param_names, params, errors, nrmses);
+  const auto by_parameter = breakdown(param_names, params, errors, nrmses, rmses);
+  double rmse = 0;  // every trajectory predicts as many frames: the mean over (trajectory, frame)
+  for (double v : rmses) rmse += v / static_cast<double>(n);
 
   std::vector<double> sorted = errors;
   std::sort(sorted.begin(), sorted.end());
@@ -481,7 +497,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   os.precision(4);
   os << "[evaluate] " << surrogate.model->kind() << " / " << surrogate.task->kind() << " on " << n << " trajectories of "
      << store->path() << "\n  relative L2: mean " << mean << ", median " << median << ", worst " << errors[worst]
-     << " (sample " << ids[worst] << ")\n  nRMSE " << nrmse << ", cRMSE " << crmse << "; correlation stays";
+     << " (sample " << ids[worst] << ")\n  nRMSE " << nrmse << ", RMSE " << rmse << ", cRMSE " << crmse << "; correlation stays";
   for (const auto& [threshold, h] : high.items())
     os << (threshold == "0.8" ? " " : ", ") << "> " << threshold << " for " << h["steps"] << " of " << correlation.size()
        << " frames";
@@ -509,6 +525,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     nlohmann::json j = {{"data", store->path()}, {"samples", ids}, {"relative_l2", errors},
                         {"mean", mean},          {"median", median}, {"worst", errors[worst]},
                         {"nrmse", nrmse},        {"crmse", crmse}, {"nrmse_per_sample", nrmses},
+                        {"rmse", rmse},          {"rmse_per_sample", rmses},
                         {"nrmse_per_step", nrmse_curve}, {"correlation_per_step", correlation},
                         {"high_correlation_time", high}, {"by_parameter", by_parameter}};
     if (steps > 0) {

@@ -53,18 +53,23 @@ struct TrajectoryEvaluation {
   std::vector<double> params;  // the trajectory's PDE parameters
   // PDEBench's metrics, per predicted frame (see the functions below).
   std::vector<double> nrmse_per_step;        // nRMSE, mean over channels
+  std::vector<double> rmse_per_step;         // RMSE, mean over channels
   std::vector<double> correlation_per_step;  // Pearson correlation over channels and space
   std::vector<double> conservation_sq;       // [C * T]: ((sum pred - sum truth) / points)^2
   double nrmse = 0;                          // mean of nrmse_per_step
+  double rmse = 0;                           // mean of rmse_per_step
 };
 
 // Metrics of one predicted trajectory against the truth, both [T, C, *spatial]:
 //   nRMSE[t]  = mean over channels c of RMSE_space(pred - truth)[t, c] / RMS_space(truth)[t, c]
 //               (PDEBench's normalised RMSE; averaged over trajectories it is theirs)
+//   RMSE[t]   = mean over channels c of RMSE_space(pred - truth)[t, c] (PDEBench's RMSE: in
+//               the field's units, so defined where a decayed true field makes nRMSE blow up)
 //   corr[t]   = Pearson correlation of pred[t] and truth[t] over channels and space
 //   cons[c,t] = ((sum_space pred - sum_space truth)[t, c] / points)^2; the cRMSE of a set is
 //               the mean over (c, t) of sqrt(mean over trajectories of cons[c, t])
 torch::Tensor nrmse_per_step(const torch::Tensor& pred, const torch::Tensor& truth);        // [T]
+torch::Tensor rmse_per_step(const torch::Tensor& pred, const torch::Tensor& truth);         // [T]
 torch::Tensor correlation_per_step(const torch::Tensor& pred, const torch::Tensor& truth);  // [T]
 torch::Tensor conservation_sq(const torch::Tensor& pred, const torch::Tensor& truth);       // [C, T]
 

@@ -14,6 +14,14 @@ namespace pdestream::training {
 
 namespace {
 
+// One example's loss of a model output `out` (in the normaliser's units) against the physical
+// `truth`: "rel_l2" in physical units, like the FNO reference, or "mse" in normalised units,
+// like PDEBench's and CAPE's training (defined where a decayed true field makes rel_l2 explode).
+torch::Tensor example_loss(const std::string& loss, const torch::Tensor& out, const torch::Tensor& truth,
+                           surrogates::UnitGaussianNormalizerImpl* normalizer) {
+  if (loss == "rel_l2") return relative_l2(normalizer ? normalizer->decode(out) : out, truth);
+  return (out - (normalizer ? normalizer->encode(truth) : truth)).pow(2).flatten(1).mean(1);
+}
 
 // The default: a supervised loss on (input, target) pairs.
 class Supervised : public Objective {
@@ -29,13 +37,7 @@ class Supervised : public Objective {
                                                         << " frames (the task's unroll): train them with [training] "
                                                            "objective = \"rollout\"");
     ObjectiveOutput out;
-    if (loss_ == "rel_l2") {
-      // In physical units, like the FNO reference: decode the prediction.
-      out.loss = relative_l2(in.target ? in.target->decode(pred) : pred, b.y);
-    } else {
-      auto yn = in.target ? in.target->encode(b.y) : b.y;
-      out.loss = (pred - yn).pow(2).flatten(1).mean(1);
-    }
+    out.loss = example_loss(loss_, pred, b.y, in.target);
     return out;
   }
 
@@ -89,12 +91,7 @@ class Rollout : public Objective {
         t_ar = curriculum_steps(curriculum_, progress, m);
       }
       auto truth = b.y.narrow(1, j * c, c);
-      if (loss_ == "rel_l2") {
-        losses.push_back(relative_l2(pred, truth));
-      } else {
-        auto yn = in.target ? in.target->encode(truth) : truth;
-        losses.push_back((out - yn).pow(2).flatten(1).mean(1));
-      }
+      losses.push_back(example_loss(loss_, out, truth, in.target));
       if (j + 1 < m) {
         auto next = j + 1 < t_ar ? (pushforward_ ? pred.detach() : pred) : truth;
         window = torch::cat({window.narrow(1, c, window.size(1) - c), next}, 1);
@@ -113,6 +110,7 @@ class Rollout : public Objective {
   virtual torch::Tensor step_forward(const ObjectiveInput& in, const torch::Tensor& x, std::int64_t) {
     return in.model.forward(x, in.batch.cond);
   }
+  const std::string& loss() const { return loss_; }
 
  private:
   std::string loss_, curriculum_;
@@ -121,7 +119,7 @@ class Rollout : public Objective {
   bool last_only_;
 };
 
-// CAPE: the rollout objective plus the CAPE block's auxiliary loss, the relative L2 distance
+// CAPE: the rollout objective plus the CAPE block's auxiliary loss, the loss (rel_l2 or mse)
 // of the block's own output e = CAPE(x, p) (from the rollout's first, noised, input, as the
 // reference computes it) to the next window (the next frame when the
 // history is one frame), weighted by aux_weight. For the first block_warmup_steps steps the
@@ -147,7 +145,8 @@ class CapeObjective : public Rollout {
     // The next window: the history shifted by one frame (frames of C_out channels).
     const auto frame = cape_->options().out_channels;
     const auto next = torch::cat({b.x.narrow(1, frame, b.x.size(1) - frame), b.y.narrow(1, 0, frame)}, 1);
-    const auto aux = relative_l2(in.input ? in.input->decode(block_) : block_, next);
+    // The block's output is in the input's normalised units.
+    const auto aux = example_loss(loss(), block_, next, in.input);
     out.loss = in.step < warmup_ ? aux : out.loss + aux_weight_ * aux;
     out.terms["loss_cape_block"] = aux.detach();
     block_ = torch::Tensor();

@@ -14,7 +14,7 @@
 //   unroll_loss = "all"        #   all | last: the loss of every unrolled step, or the last
 //
 //   objective = "cape"         # the rollout objective (same keys) for a model "cape", plus
-//   aux_weight = 1e-3          #   the CAPE block's own one-step loss (relative L2 of its
+//   aux_weight = 1e-3          #   the CAPE block's own one-step loss (`loss` of its
 //                              #   output to the next window) times aux_weight, and
 //   block_warmup_steps = 0     #   first steps in which only the block trains, on that loss
 //

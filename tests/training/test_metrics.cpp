@@ -34,6 +34,12 @@ TEST(Metrics, PerfectScaledAndShiftedPredictions) {
   EXPECT_TRUE(torch::allclose(correlation_per_step(-u, u), -torch::ones({3}, torch::kFloat64)));
   EXPECT_TRUE(torch::allclose(correlation_per_step(u + 0.25, u), torch::ones({3}, torch::kFloat64)));
   EXPECT_TRUE(torch::allclose(conservation_sq(u + 0.25, u).sqrt(), torch::full({2, 3}, 0.25, torch::kFloat64)));
+  // A constant offset is its own RMSE, whatever the field; a vanishing true field leaves the
+  // RMSE defined (the nRMSE divides by its RMS).
+  EXPECT_TRUE(torch::allclose(rmse_per_step(u + 0.25, u), torch::full({3}, 0.25, torch::kFloat64)));
+  const auto tiny = u * 1e-19;
+  EXPECT_TRUE(torch::allclose(rmse_per_step(tiny + 0.25, tiny), torch::full({3}, 0.25, torch::kFloat64)));
+  EXPECT_GT(nrmse_per_step(tiny + 0.25, tiny).min().item<double>(), 1e15);
 }
 
 TEST(Metrics, NrmseIsPerChannelThenAveraged) {
@@ -41,6 +47,9 @@ TEST(Metrics, NrmseIsPerChannelThenAveraged) {
   auto p = u.clone();
   p.select(1, 1).mul_(3.0);  // channel 1 off by 2x its RMS, channel 0 exact
   EXPECT_TRUE(torch::allclose(nrmse_per_step(p, u), torch::ones({3}, torch::kFloat64)));  // (0 + 2) / 2
+  // The RMSE too: (0 + 2 RMS(u_1)) / 2, per frame.
+  const auto rms1 = u.select(1, 1).flatten(1).pow(2).mean(1).sqrt();
+  EXPECT_TRUE(torch::allclose(rmse_per_step(p, u), rms1));
 }
 
 TEST(Metrics, UncorrelatedNoiseAndTheHighCorrelationTime) {
