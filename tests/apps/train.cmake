@@ -272,3 +272,8 @@ cli_test(fno_ns2d_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-r
 cli_test(cape_pdebench "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/cape_pdebench.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
   ${PDS} ${PROJECT_SOURCE_DIR}/configs/advection_cape.toml ${PY} ${CMAKE_CURRENT_SOURCE_DIR} ${MPI2})
 set_tests_properties(cli_cape_pdebench PROPERTIES PROCESSORS 2 TIMEOUT 600)
+
+# The shipped Burgers and diffusion-reaction CAPE configs, end to end at a small size.
+cli_test(cape_configs "unit" bash ${CMAKE_CURRENT_SOURCE_DIR}/cape_configs.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
+  ${PDS} ${PROJECT_SOURCE_DIR}/configs ${PY})
+set_tests_properties(cli_cape_configs PROPERTIES TIMEOUT 300)
