@@ -277,3 +277,8 @@ set_tests_properties(cli_cape_pdebench PROPERTIES PROCESSORS 2 TIMEOUT 600)
 cli_test(cape_configs "unit" bash ${CMAKE_CURRENT_SOURCE_DIR}/cape_configs.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
   ${PDS} ${PROJECT_SOURCE_DIR}/configs ${PY})
 set_tests_properties(cli_cape_configs PROPERTIES TIMEOUT 300)
+
+# A 2D CAPE on ns2d with nu as its parameter: 1 and 2 ranks, the loss falling, evaluation by nu.
+cli_test(cape_ns2d "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/cape_ns2d.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
+  ${PDS} ${NS_FNO} ${PY} ${CMAKE_CURRENT_SOURCE_DIR} ${MPI2})
+set_tests_properties(cli_cape_ns2d PROPERTIES PROCESSORS 2 TIMEOUT 300)
