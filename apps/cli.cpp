@@ -88,15 +88,4 @@ void make_dir(const std::string& dir, MPI_Comm comm) {
   agree_on_error(comm, error);
 }
 
-std::string format_seconds(double s) {
-  char buf[64];
-  if (s < 60)
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  else if (s < 3600)
-    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
-  return buf;
-}
-
 }  // namespace pdestream::apps

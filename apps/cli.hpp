@@ -11,6 +11,7 @@
 #include "core/config.hpp"
 #include "core/parameter_space.hpp"
 #include "core/runtime.hpp"
+#include "core/strings.hpp"  // format_seconds
 
 namespace pdestream::apps {
 
@@ -69,7 +70,5 @@ SubcommandRegistration add_train(CLI::App& root);
 SubcommandRegistration add_evaluate(CLI::App& root);
 SubcommandRegistration add_poisson(CLI::App& root);
 SubcommandRegistration add_dcdm_train(CLI::App& root);
-
-std::string format_seconds(double s);
 
 }  // namespace pdestream::apps

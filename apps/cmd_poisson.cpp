@@ -137,31 +137,7 @@ void run_sequence(const PoissonArgs& args, MPI_Comm world) {
   collective_try(world, [&] { report = linear_systems::run_sequence(o, policy, world); });
 
   std::ostringstream os;
-  os << "[poisson] " << sequence_name(o.sequence) << " sequence: " << report.unknowns << " unknowns, "
-     << report.records.size() << " systems, CG" << (policy.kind == "none" ? "" : " + SSOR") << ", omega "
-     << policy.describe();
-  if (policy.kind == "bandit" || policy.kind == "grid")
-    os << " (" << o.tuner.arms << " arms in [" << o.tuner.omega_lo << ", " << o.tuner.omega_hi << "])";
-  os << ", rtol " << o.rtol << ", " << comm_size(world) << " rank(s)\n";
-  os.setf(std::ios::fixed);
-  os.precision(1);
-  os << "[poisson] total iterations " << report.total_iterations << " ("
-     << static_cast<double>(report.total_iterations) / std::max<std::size_t>(1, report.records.size())
-     << " per system) in " << format_seconds(report.wall_seconds) << " (solves "
-     << format_seconds(report.solve_seconds) << "); " << report.failed << " did not converge\n";
-  if (policy.kind != "none")
-    os << "[poisson] omega over time (mean per tenth of the sequence): " << linear_systems::omega_over_time(report)
-       << "\n";
-  if (policy.kind == "grid") {
-    os.precision(3);
-    os << "[poisson] best fixed omega in hindsight: " << report.arms[report.best_arm] << " ("
-       << report.arm_totals[report.best_arm] << " iterations); omega = " << report.arms.front() << ": "
-       << report.arm_totals.front() << "; instance-optimal total: " << report.instance_optimal << "\n";
-    os << "[poisson] total per omega:";
-    for (std::size_t a = 0; a < report.arms.size(); ++a)
-      os << " " << report.arms[a] << ":" << report.arm_totals[a];
-    os << "\n";
-  }
+  os << linear_systems::summary(report, o, sequence_name(o.sequence), comm_size(world));
   std::string error;
   if (comm_rank(world) == 0) {
     try {
@@ -218,37 +194,15 @@ void run_single(const PoissonArgs& args, MPI_Comm world) {
   collective_try(world, [&] { PDS_CHECK(rtol < 1, "--rtol: expected a value in (0, 1), got " << rtol); });
 
   std::unique_ptr<linear_systems::PoissonProblem> problem;
-  linear_systems::LoadedSystem system;
+  linear_systems::FileSystem system;
   Mat A = nullptr;
   Vec b = nullptr, x = nullptr;
-  OwnedVec x_owned;
   std::ostringstream os;
   collective_try(world, [&] {
     if (!args.matrix.empty()) {
-      system = linear_systems::load_matrix(args.matrix, world);
-      A = system.A;
-      PetscInt n = 0;
-      MatInfo info;
-      PDS_PETSC(MatGetSize(A, &n, nullptr));
-      PDS_PETSC(MatGetInfo(A, MAT_GLOBAL_SUM, &info));
-      os << "[poisson] matrix " << args.matrix << " (" << system.format << "): " << n << " x " << n << ", "
-         << static_cast<long long>(info.nz_used) << " nonzeros, rhs ";
-      const bool random = args.rhs == "random" || (args.rhs.empty() && !system.b);
-      if (!random && !args.rhs.empty()) {
-        PDS_PETSC(MatCreateVecs(A, nullptr, system.b.address()));
-        linear_systems::load_vector(args.rhs, system.b);
-        os << args.rhs;
-      } else if (random) {
-        PDS_PETSC(MatCreateVecs(A, nullptr, system.b.address()));
-        linear_systems::fill_random(system.b, args.seed);
-        os << "random (seed " << args.seed << ")";
-      } else {
-        os << "from the file";
-      }
-      b = system.b;
-      PDS_PETSC(VecDuplicate(b, x_owned.address()));
-      PDS_PETSC(VecSet(x_owned, 0.0));
-      x = x_owned;
+      system = linear_systems::load_system(args.matrix, args.rhs, args.seed, world);
+      A = system.loaded.A, b = system.loaded.b, x = system.x;
+      os << "[poisson] " << system.description;
     } else {
       problem = std::make_unique<linear_systems::PoissonProblem>(o, world);
       A = problem->A(), b = problem->b(), x = problem->x();

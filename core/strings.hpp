@@ -1,6 +1,7 @@
 #pragma once
-// Small string helpers for one-line error messages.
+// Small string helpers for one-line messages.
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,18 @@ inline std::string join(const std::vector<std::string>& items, const std::string
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : std::string()) + items[i];
   return out;
+}
+
+// A duration for progress lines: "12.3s", "4m05s", "2h07m".
+inline std::string format_seconds(double s) {
+  char buf[64];
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
+  return buf;
 }
 
 }  // namespace pdestream

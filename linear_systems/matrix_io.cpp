@@ -17,6 +17,7 @@
 
 #include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "linear_systems/poisson.hpp"  // fill_random
 
 namespace pdestream::linear_systems {
 
@@ -476,6 +477,37 @@ void write_matrix_market(const std::string& path, Mat A, bool symmetric) {
     if (!out) error = path + ": cannot write the Matrix Market file";
   }
   agree_on_error(comm, error);
+}
+
+FileSystem load_system(const std::string& matrix, const std::string& rhs, std::uint64_t seed, MPI_Comm comm) {
+  FileSystem s;
+  s.loaded = load_matrix(matrix, comm);
+  Mat A = s.loaded.A;
+  PetscInt n = 0;
+  MatInfo info;
+  PDS_PETSC(MatGetSize(A, &n, nullptr));
+  PDS_PETSC(MatGetInfo(A, MAT_GLOBAL_SUM, &info));
+  std::ostringstream os;
+  os << "matrix " << matrix << " (" << s.loaded.format << "): " << n << " x " << n << ", "
+     << static_cast<long long>(info.nz_used) << " nonzeros, rhs ";
+  const bool random = rhs == "random" || (rhs.empty() && !s.loaded.b);
+  if (random || !rhs.empty()) {
+    s.loaded.b = OwnedVec();
+    PDS_PETSC(MatCreateVecs(A, nullptr, s.loaded.b.address()));
+    if (random) {
+      fill_random(s.loaded.b, seed);
+      os << "random (seed " << seed << ")";
+    } else {
+      load_vector(rhs, s.loaded.b);
+      os << rhs;
+    }
+  } else {
+    os << "from the file";
+  }
+  PDS_PETSC(VecDuplicate(s.loaded.b, s.x.address()));
+  PDS_PETSC(VecSet(s.x, 0.0));
+  s.description = os.str();
+  return s;
 }
 
 }  // namespace pdestream::linear_systems

@@ -43,6 +43,16 @@ struct MatrixCheck {
 // binary file) with rows split over the ranks, and checks it.
 LoadedSystem load_matrix(const std::string& path, MPI_Comm comm, const MatrixCheck& check = {});
 
+// Collective on comm: a system as `pdestream poisson --matrix` solves it. A from `matrix`; b
+// from the vector file `rhs`, else the matrix file's own, else random from `seed` (`rhs` =
+// "random" forces that); x = 0.
+struct FileSystem {
+  LoadedSystem loaded;      // loaded.b is the right-hand side used
+  OwnedVec x;
+  std::string description;  // "matrix P (format): N x N, NNZ nonzeros, rhs random (seed 0)"
+};
+FileSystem load_system(const std::string& matrix, const std::string& rhs, std::uint64_t seed, MPI_Comm comm);
+
 // Collective on v's communicator: fills v (its layout is kept) from a PETSc binary or
 // Matrix Market vector file of the same global size. Files are in natural order: a DMDA
 // global vector is filled through its natural ordering (x fastest), like VecLoad does.

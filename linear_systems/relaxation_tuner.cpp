@@ -214,7 +214,7 @@ PetscErrorCode RelaxationTuner::post_solve(PC pc, KSP ksp, Vec, Vec) {
   PetscInt max_it = 0;
   PetscCall(KSPGetTolerances(ksp, nullptr, nullptr, nullptr, &max_it));
   const double cap = options_.cap > 0            ? options_.cap
-                     : learner_->scale_free() ? std::max<double>({static_cast<double>(max_it), max_seen_, 1.0})
+                     : learner_->scale_free() ? std::max<double>({static_cast<double>(max_it), static_cast<double>(max_seen_), 1.0})
                                               : std::max(max_seen_, 1);
   // A failed solve costs the cap: never cheaper than any converged one.
   const double cost = pending_.converged ? std::min(1.0, its / cap) : 1.0;

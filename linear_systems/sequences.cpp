@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream::linear_systems {
 
@@ -529,6 +530,35 @@ std::string omega_over_time(const SequenceReport& report, int buckets) {
     double sum = 0;
     for (std::size_t i = a; i < b; ++i) sum += r[i].omega;
     os << (k ? " " : "") << sum / std::max<std::size_t>(1, b - a);
+  }
+  return os.str();
+}
+
+std::string summary(const SequenceReport& report, const SequenceOptions& options, const std::string& name, int ranks) {
+  const auto& policy = report.policy;
+  std::ostringstream os;
+  os << "[poisson] " << name << " sequence: " << report.unknowns << " unknowns, " << report.records.size()
+     << " systems, CG" << (policy.kind == "none" ? "" : " + SSOR") << ", omega " << policy.describe();
+  if (policy.kind == "bandit" || policy.kind == "grid")
+    os << " (" << options.tuner.arms << " arms in [" << options.tuner.omega_lo << ", " << options.tuner.omega_hi
+       << "])";
+  os << ", rtol " << options.rtol << ", " << ranks << " rank(s)\n";
+  os.setf(std::ios::fixed);
+  os.precision(1);
+  os << "[poisson] total iterations " << report.total_iterations << " ("
+     << static_cast<double>(report.total_iterations) / std::max<std::size_t>(1, report.records.size())
+     << " per system) in " << format_seconds(report.wall_seconds) << " (solves "
+     << format_seconds(report.solve_seconds) << "); " << report.failed << " did not converge\n";
+  if (policy.kind != "none")
+    os << "[poisson] omega over time (mean per tenth of the sequence): " << omega_over_time(report) << "\n";
+  if (policy.kind == "grid") {
+    os.precision(3);
+    os << "[poisson] best fixed omega in hindsight: " << report.arms[report.best_arm] << " ("
+       << report.arm_totals[report.best_arm] << " iterations); omega = " << report.arms.front() << ": "
+       << report.arm_totals.front() << "; instance-optimal total: " << report.instance_optimal << "\n";
+    os << "[poisson] total per omega:";
+    for (std::size_t a = 0; a < report.arms.size(); ++a) os << " " << report.arms[a] << ":" << report.arm_totals[a];
+    os << "\n";
   }
   return os.str();
 }

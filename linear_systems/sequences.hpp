@@ -83,6 +83,9 @@ SequenceReport run_sequence(const SequenceOptions& options, const OmegaPolicy& p
 void write_csv(const SequenceReport& report, const std::string& path);
 // Mean omega per tenth of the sequence, e.g. "1.00 1.52 1.71 1.75 ...".
 std::string omega_over_time(const SequenceReport& report, int buckets = 10);
+// The run's summary lines ("[poisson] ..."): the set-up, the total iterations and times, omega
+// over time, and for grid the best fixed omega in hindsight and the total per omega.
+std::string summary(const SequenceReport& report, const SequenceOptions& options, const std::string& name, int ranks);
 
 // The folder format: writes DIR/A_%04d.bin and DIR/b_%04d.bin (collective).
 void write_system(const std::string& dir, int index, Mat A, Vec b);
