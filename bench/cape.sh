@@ -12,7 +12,8 @@
 # 5th frame (41 frames), rolled out from the first 10 frames. Every model of a problem gets the
 # same data, epochs, batch, schedule, curriculum and input noise.
 #   bash bench/cape.sh [PROBLEM=advection] [BIN_DIR=build/bin] [SAMPLES=250] [EPOCHS=20] [UNSEEN=60]
-# OUT (default runs/bench-cape) holds the data (reused when present) and one directory per run.
+# OUT (default runs/bench-cape) holds the data (reused when present) and one directory per run;
+# THREADS (default 2) torch threads per training.
 set -euo pipefail
 PROBLEM=${1:-advection}
 BIN=${2:-build/bin}
@@ -55,7 +56,8 @@ if [[ ! -f "$OUT/$data.h5" || ! -f "$OUT/${data}_unseen.h5" ]]; then
     --set output.dir="$OUT/gen_${data}_unseen" | tail -1
   gen_s=$SECONDS
 fi
-common=(--set data.path="$OUT/$data.h5" --set training.epochs="$EPOCHS" --set training.step_epochs=$step)
+common=(--set data.path="$OUT/$data.h5" --set training.epochs="$EPOCHS" --set training.step_epochs=$step
+  --set training.threads="${THREADS:-2}")
 declare -A train_s
 run() {
   local name=$1 cfg=$2

@@ -35,7 +35,7 @@ declare -A secs steps
 SECONDS=0
 rm -rf "${OUT:?}/offline"
 "$BIN/pdestream" train --config "$CFG" --set online.enabled=false --set data.path="$OUT/train.h5" \
-  --set training.epochs="$EPOCHS" --set training.threads=2 --set output.dir="$OUT/offline" > "$OUT/offline.log"
+  --set training.epochs="$EPOCHS" --set output.dir="$OUT/offline" > "$OUT/offline.log"
 secs[offline]=$SECONDS
 tail -1 "$OUT/offline.log"
 SECONDS=0
