@@ -1,7 +1,5 @@
 #include "solvers/burgers1d.hpp"
 
-#include <fftw3.h>
-
 #include <cmath>
 
 #include "core/error.hpp"
@@ -47,68 +45,16 @@ Burgers1d::Burgers1d(const Burgers1dOptions& options, MPI_Comm comm) : options_(
   n_ = o.solve_nx;
   nk_ = n_ / 2 + 1;
   v_.assign(nk_, 0.0);
-  for (auto* v : {&nv_, &na_, &nb_, &nc_, &a_, &b_, &c_}) v->assign(nk_, 0.0);
   mask_.assign(nk_, 1.0);
   // 2/3 rule: products of retained modes (|k| <= n/3) alias only onto discarded ones.
   for (int k = 0; k < nk_; ++k)
     if (k == n_ / 2 || (o.dealias && 3 * k > n_)) mask_[k] = 0.0;
-
-  {
-    std::lock_guard<std::mutex> lock(spectral::fftw_planner_mutex());
-    fft_real_ = fftw_alloc_real(n_);
-    fft_complex_ = reinterpret_cast<Complex*>(fftw_alloc_complex(nk_));
-    PDS_CHECK(fft_real_ && fft_complex_, "burgers1d: cannot allocate FFT buffers of " << n_ << " points");
-    // FFTW_ESTIMATE: the plan is chosen without timing runs, so every run (and every rank)
-    // takes the same code path and the data are reproducible bit for bit.
-    plan_r2c_ = fftw_plan_dft_r2c_1d(n_, fft_real_, reinterpret_cast<fftw_complex*>(fft_complex_), FFTW_ESTIMATE);
-    plan_c2r_ = fftw_plan_dft_c2r_1d(n_, reinterpret_cast<fftw_complex*>(fft_complex_), fft_real_, FFTW_ESTIMATE);
-    PDS_CHECK(plan_r2c_ && plan_c2r_, "burgers1d: FFTW could not plan a transform of " << n_ << " points");
-  }
+  fft_ = std::make_unique<spectral::RealFft1d>(n_, "burgers1d");
   params_ = options_.defaults;
   reset(options_.defaults);
 }
 
-Burgers1d::~Burgers1d() {
-  std::lock_guard<std::mutex> lock(spectral::fftw_planner_mutex());
-  if (plan_r2c_) fftw_destroy_plan(plan_r2c_);
-  if (plan_c2r_) fftw_destroy_plan(plan_c2r_);
-  fftw_free(fft_real_);
-  fftw_free(fft_complex_);
-}
-
-// ETDRK4 coefficients for u_t = L u + N(u), L_k = -nu (2 pi k)^2, by the contour integral of
-// Kassam & Trefethen (2005): the phi-functions are averaged over a circle of radius 1
-// around z = h L_k, which avoids the cancellation of their closed forms near z = 0.
-void Burgers1d::compute_coefficients() {
-  const double nu = params_.at("nu"), h = h_;
-  constexpr int M = 32;
-  e_.assign(nk_, 0.0);
-  e2_.assign(nk_, 0.0);
-  q_.assign(nk_, 0.0);
-  f1_.assign(nk_, 0.0);
-  f2_.assign(nk_, 0.0);
-  f3_.assign(nk_, 0.0);
-  for (int k = 0; k < nk_; ++k) {
-    const double kk = 2.0 * M_PI * k;
-    const double z = -nu * kk * kk * h;
-    e_[k] = std::exp(z);
-    e2_[k] = std::exp(z / 2);
-    double q = 0, f1 = 0, f2 = 0, f3 = 0;
-    for (int j = 1; j <= M; ++j) {
-      const Complex r = std::polar(1.0, M_PI * (j - 0.5) / M);
-      const Complex lr = z + r, el = std::exp(lr), lr3 = lr * lr * lr;
-      q += ((std::exp(lr / 2.0) - 1.0) / lr).real();
-      f1 += ((-4.0 - lr + el * (4.0 - 3.0 * lr + lr * lr)) / lr3).real();
-      f2 += ((2.0 + lr + el * (-2.0 + lr)) / lr3).real();
-      f3 += ((-4.0 - 3.0 * lr - lr * lr + el * (4.0 - lr)) / lr3).real();
-    }
-    q_[k] = h * q / M;
-    f1_[k] = h * f1 / M;
-    f2_[k] = h * f2 / M;
-    f3_[k] = h * f3 / M;
-  }
-  nu_ = nu;
-}
+Burgers1d::~Burgers1d() = default;
 
 void Burgers1d::reset(const Parameters& params) {
   Parameters next = options_.defaults;
@@ -120,15 +66,21 @@ void Burgers1d::reset(const Parameters& params) {
   PDS_CHECK(next["nu"] > 0, "burgers1d parameter nu must be > 0, got " << next["nu"]);
   const std::uint64_t seed = spectral::seed_from_parameter("burgers1d", "ic_seed", next["ic_seed"]);
   params_ = next;
-  if (params_["nu"] != nu_) compute_coefficients();
+  if (params_["nu"] != nu_) {
+    // Diffusion is the linear part: L_k = -nu (2 pi k)^2.
+    std::vector<double> symbol(nk_);
+    for (int k = 0; k < nk_; ++k) symbol[k] = -params_["nu"] * std::pow(2.0 * M_PI * k, 2);
+    etdrk4_.set(symbol, h_);
+    nu_ = params_["nu"];
+  }
 
   time_ = 0.0;
   output_index_ = 0;
   steps_ = 0;
   if (initial_) {
-    for (int j = 0; j < n_; ++j) fft_real_[j] = initial_(static_cast<double>(j) / n_);
-    fftw_execute(plan_r2c_);
-    for (int k = 0; k < nk_; ++k) v_[k] = fft_complex_[k] / static_cast<double>(n_);
+    for (int j = 0; j < n_; ++j) fft_->real()[j] = initial_(static_cast<double>(j) / n_);
+    fft_->forward();
+    for (int k = 0; k < nk_; ++k) v_[k] = fft_->modes()[k] / static_cast<double>(n_);
   } else {
     // u_k = sqrt(mu_k / 2) (xi + i eta) for 0 < k < n/2: E|u_k|^2 = mu_k, as GRF1.m's
     // alpha_k cos + beta_k sin with alpha, beta ~ N(0, 2 mu_k). Mean and Nyquist mode zero.
@@ -141,31 +93,22 @@ void Burgers1d::reset(const Parameters& params) {
 }
 
 void Burgers1d::nonlinear(const std::vector<Complex>& v, std::vector<Complex>& out) const {
-  std::copy(v.begin(), v.end(), fft_complex_);  // c2r overwrites its input
-  fftw_execute(plan_c2r_);
-  for (int j = 0; j < n_; ++j) fft_real_[j] = 0.5 * fft_real_[j] * fft_real_[j];
-  fftw_execute(plan_r2c_);
+  double* u = fft_->real();
+  Complex* modes = fft_->modes();
+  std::copy(v.begin(), v.end(), modes);  // c2r overwrites its input
+  fft_->backward();
+  for (int j = 0; j < n_; ++j) u[j] = 0.5 * u[j] * u[j];
+  fft_->forward();
   const double scale = 1.0 / n_;
-  for (int k = 0; k < nk_; ++k) out[k] = Complex(0.0, -2.0 * M_PI * k * scale * mask_[k]) * fft_complex_[k];
-}
-
-void Burgers1d::step() {
-  nonlinear(v_, nv_);
-  for (int k = 0; k < nk_; ++k) a_[k] = e2_[k] * v_[k] + q_[k] * nv_[k];
-  nonlinear(a_, na_);
-  for (int k = 0; k < nk_; ++k) b_[k] = e2_[k] * v_[k] + q_[k] * na_[k];
-  nonlinear(b_, nb_);
-  for (int k = 0; k < nk_; ++k) c_[k] = e2_[k] * a_[k] + q_[k] * (2.0 * nb_[k] - nv_[k]);
-  nonlinear(c_, nc_);
-  for (int k = 0; k < nk_; ++k)
-    v_[k] = e_[k] * v_[k] + f1_[k] * nv_[k] + 2.0 * f2_[k] * (na_[k] + nb_[k]) + f3_[k] * nc_[k];
+  for (int k = 0; k < nk_; ++k) out[k] = Complex(0.0, -2.0 * M_PI * k * scale * mask_[k]) * modes[k];
 }
 
 void Burgers1d::advance() {
   PDS_CHECK(output_index_ < options_.outputs,
             "burgers1d: trajectory already has all " << options_.outputs << " outputs; call reset() first");
+  const auto n = [this](const std::vector<Complex>& v, std::vector<Complex>& out) { nonlinear(v, out); };
   for (int s = 0; s < steps_per_output_; ++s) {
-    step();
+    etdrk4_.step(v_, n);
     ++steps_;
     time_ = steps_ * h_;
   }
@@ -182,9 +125,9 @@ void Burgers1d::advance() {
 }
 
 std::vector<double> Burgers1d::solve_grid_values() const {
-  std::copy(v_.begin(), v_.end(), fft_complex_);
-  fftw_execute(plan_c2r_);
-  return std::vector<double>(fft_real_, fft_real_ + n_);
+  std::copy(v_.begin(), v_.end(), fft_->modes());
+  fft_->backward();
+  return std::vector<double>(fft_->real(), fft_->real() + n_);
 }
 
 Field Burgers1d::snapshot() const {

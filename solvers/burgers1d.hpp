@@ -21,13 +21,12 @@
 
 #include <complex>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "solvers/solver.hpp"
 #include "solvers/spectral.hpp"
-
-struct fftw_plan_s;  // fftw3.h's plan type; the header itself stays in the .cpp
 
 namespace pdestream::solvers {
 
@@ -81,11 +80,9 @@ class Burgers1d : public Solver {
   std::vector<double> solve_grid_values() const;
 
  private:
-  using Complex = std::complex<double>;
-  void compute_coefficients();
+  using Complex = spectral::Complex;
   // Dealiased Fourier coefficients of -(u^2/2)_x for the state v.
   void nonlinear(const std::vector<Complex>& v, std::vector<Complex>& out) const;
-  void step();
 
   Burgers1dOptions options_;
   MPI_Comm comm_;
@@ -102,14 +99,9 @@ class Burgers1d : public Solver {
 
   int n_ = 0, nk_ = 0;  // solve points, stored modes n/2 + 1
   std::vector<Complex> v_;  // Fourier coefficients of the state
-  // ETDRK4 coefficients per mode.
-  std::vector<double> e_, e2_, q_, f1_, f2_, f3_, mask_;
-  std::vector<Complex> nv_, na_, nb_, nc_, a_, b_, c_;
-  // FFTW's aligned buffers and plans; transforms are logically const (scratch only).
-  fftw_plan_s* plan_r2c_ = nullptr;
-  fftw_plan_s* plan_c2r_ = nullptr;
-  double* fft_real_ = nullptr;
-  Complex* fft_complex_ = nullptr;
+  std::vector<double> mask_;  // 2/3 rule
+  spectral::Etdrk4 etdrk4_;
+  std::unique_ptr<spectral::RealFft1d> fft_;  // scratch only: transforms are logically const
 };
 
 }  // namespace pdestream::solvers

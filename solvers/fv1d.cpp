@@ -1,7 +1,5 @@
 #include "solvers/fv1d.hpp"
 
-#include <fftw3.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -121,26 +119,11 @@ FiniteVolume1d::FiniteVolume1d(std::string name, const Fv1dOptions& options, MPI
   ghost_.assign(m + 4, 0.0);
   stage_.assign(m, 0.0);
   rhs_.assign(m, 0.0);
-  {
-    std::lock_guard<std::mutex> lock(spectral::fftw_planner_mutex());
-    fft_real_ = fftw_alloc_real(o.nx);
-    fft_complex_ = reinterpret_cast<std::complex<double>*>(fftw_alloc_complex(o.nx / 2 + 1));
-    PDS_CHECK(fft_real_ && fft_complex_, name_ << ": cannot allocate FFT buffers of " << o.nx << " points");
-    // FFTW_ESTIMATE: no timing runs, so every rank and run takes the same code path.
-    plan_r2c_ = fftw_plan_dft_r2c_1d(o.nx, fft_real_, reinterpret_cast<fftw_complex*>(fft_complex_), FFTW_ESTIMATE);
-    plan_c2r_ = fftw_plan_dft_c2r_1d(o.nx, reinterpret_cast<fftw_complex*>(fft_complex_), fft_real_, FFTW_ESTIMATE);
-    PDS_CHECK(plan_r2c_ && plan_c2r_, name_ << ": FFTW could not plan a transform of " << o.nx << " points");
-  }
+  fft_ = std::make_unique<spectral::RealFft1d>(o.nx, name_);
   params_ = options_.defaults;
 }
 
-FiniteVolume1d::~FiniteVolume1d() {
-  std::lock_guard<std::mutex> lock(spectral::fftw_planner_mutex());
-  if (plan_r2c_) fftw_destroy_plan(plan_r2c_);
-  if (plan_c2r_) fftw_destroy_plan(plan_c2r_);
-  fftw_free(fft_real_);
-  fftw_free(fft_complex_);
-}
+FiniteVolume1d::~FiniteVolume1d() = default;
 
 std::vector<std::string> FiniteVolume1d::parameter_names() const {
   std::vector<std::string> names = {"ic_seed"};
@@ -276,15 +259,15 @@ void FiniteVolume1d::diffuse(double c, double dt) {
   if (c == 0) return;
   const int n = options_.nx;
   const auto all = gather();
-  std::copy(all.begin(), all.end(), fft_real_);
-  fftw_execute(plan_r2c_);
+  std::copy(all.begin(), all.end(), fft_->real());
+  fft_->forward();
   const double h = dx();
   for (int k = 0; k <= n / 2; ++k) {
     const double s = std::sin(M_PI * k / n);
-    fft_complex_[k] *= std::exp(-c * 4.0 / (h * h) * s * s * dt) / n;
+    fft_->modes()[k] *= std::exp(-c * 4.0 / (h * h) * s * s * dt) / n;
   }
-  fftw_execute(plan_c2r_);
-  std::copy(fft_real_ + box_.lo[0], fft_real_ + box_.hi[0], u_.begin());
+  fft_->backward();
+  std::copy(fft_->real() + box_.lo[0], fft_->real() + box_.hi[0], u_.begin());
 }
 
 void FiniteVolume1d::add_source(double t_mid, double dt) {

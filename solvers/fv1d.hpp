@@ -51,12 +51,12 @@
 #include <complex>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "solvers/solver.hpp"
-
-struct fftw_plan_s;
+#include "solvers/spectral.hpp"
 
 namespace pdestream::solvers {
 
@@ -161,11 +161,7 @@ class FiniteVolume1d : public Solver {
   std::vector<double> ghost_;  // u with 2 ghosts per side: ghost_[i - lo + 2]
   std::vector<double> stage_, rhs_;
   std::vector<int> counts_, displs_;  // the slabs, for MPI_Allgatherv
-  // FFTW buffers and plans of the diffusion step (transforms are scratch only).
-  fftw_plan_s* plan_r2c_ = nullptr;
-  fftw_plan_s* plan_c2r_ = nullptr;
-  double* fft_real_ = nullptr;
-  std::complex<double>* fft_complex_ = nullptr;
+  std::unique_ptr<spectral::RealFft1d> fft_;  // the diffusion step's (scratch only)
 };
 
 class Advection1d : public FiniteVolume1d {

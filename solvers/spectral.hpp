@@ -21,14 +21,21 @@
 // number of ranks, and each rank draws only the modes it owns.
 
 #include <array>
+#include <complex>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
 
+struct fftw_plan_s;  // fftw3.h's plan type; the header itself stays in the .cpp files
+
 namespace pdestream::solvers::spectral {
+
+using Complex = std::complex<double>;
 
 // Covariance parameters of sigma^2 (-Laplacian + tau^2 I)^(-alpha).
 struct GrfSpec {
@@ -50,6 +57,54 @@ std::uint64_t seed_from_parameter(const std::string& solver, const std::string& 
 
 // FFTW's planner is not thread-safe; every plan creation and destruction takes this lock.
 std::mutex& fftw_planner_mutex();
+
+// A real 1D FFT of n points with its own aligned buffers and FFTW_ESTIMATE plans (no timing
+// runs: every run and rank takes the same code path, so data are reproducible bit for bit).
+// forward(): real() -> modes() (n/2 + 1, FFTW's unnormalised sum); backward(): modes() ->
+// real(), destroying modes(). Plans are made and destroyed under fftw_planner_mutex().
+class RealFft1d {
+ public:
+  explicit RealFft1d(int n, const std::string& owner);
+  ~RealFft1d();
+  RealFft1d(const RealFft1d&) = delete;
+  RealFft1d& operator=(const RealFft1d&) = delete;
+
+  int size() const { return n_; }
+  int modes_size() const { return n_ / 2 + 1; }
+  double* real() const { return real_; }
+  Complex* modes() const { return modes_; }
+  void forward() const;
+  void backward() const;
+
+ private:
+  int n_;
+  double* real_ = nullptr;
+  Complex* modes_ = nullptr;
+  fftw_plan_s* r2c_ = nullptr;
+  fftw_plan_s* c2r_ = nullptr;
+};
+
+// ETDRK4 (Cox & Matthews 2002) for v_t = L v + N(v) with a diagonal, real linear part L_k per
+// Fourier mode (diffusion -nu k^2, Kuramoto-Sivashinsky's k^2 - nu k^4, ...). The
+// coefficients come from Kassam & Trefethen's (2005) contour integral: the phi-functions
+// averaged over M = 32 points of a circle of radius 1 around z = h L_k, which avoids the
+// cancellation of their closed forms near z = 0. The linear part is integrated exactly; a
+// constant N is too (tested), and the scheme is fourth order in h otherwise.
+class Etdrk4 {
+ public:
+  using Nonlinear = std::function<void(const std::vector<Complex>& v, std::vector<Complex>& n)>;
+  // The coefficients for the symbol L_k (one per stored mode) and the step h.
+  void set(const std::vector<double>& symbol, double h);
+  bool ready() const { return !e_.empty(); }
+  double step_size() const { return h_; }
+  // One step of v (size of the symbol): n(v, out) writes N(v) into out.
+  void step(std::vector<Complex>& v, const Nonlinear& n);
+
+ private:
+  double h_ = 0;
+  std::vector<double> e_, e2_, q_, f1_, f2_, f3_;
+  std::vector<Complex> nv_, na_, nb_, nc_, a_, b_, c_;
+};
 
 // Index -> signed wavenumber for an FFT of length n: 0..n/2 then -(n/2-1)..-1.
 inline int wavenumber(int index, int n) { return index <= n / 2 ? index : index - n; }
