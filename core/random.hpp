@@ -14,4 +14,10 @@ inline std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// A uniform number in [0, 1) determined by (seed, slot) alone: counter-based, so draw `slot`
+// of a seed is the same whatever else was drawn, on every rank and platform.
+inline double uniform01(std::uint64_t seed, std::uint64_t slot) {
+  return static_cast<double>(splitmix64(splitmix64(seed) ^ (0x632be59bd9b4e019ull * (slot + 1))) >> 11) * 0x1.0p-53;
+}
+
 }  // namespace pdestream

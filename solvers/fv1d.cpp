@@ -14,11 +14,6 @@ namespace pdestream::solvers {
 
 namespace {
 
-// A uniform number in [0, 1) determined by (seed, slot) alone.
-double uniform(std::uint64_t seed, std::uint64_t slot) {
-  return static_cast<double>(splitmix64(splitmix64(seed) ^ (0x632be59bd9b4e019ull * (slot + 1))) >> 11) * 0x1.0p-53;
-}
-
 // Slope of the MUSCL reconstruction from the differences to the left and right neighbours.
 double limited_slope(const std::string& limiter, double dl, double dr) {
   if (limiter == "none") return 0.5 * (dl + dr);
@@ -60,16 +55,16 @@ Fv1dOptions Fv1dOptions::from_section(const std::string& solver, SectionReader& 
 std::vector<double> pdebench_initial_condition(const std::vector<double>& x, std::uint64_t seed, bool to_unit) {
   std::vector<double> u(x.size(), 0.0);
   for (int j = 0; j < 2; ++j) {
-    const double k = 1 + std::floor(4 * uniform(seed, 3 * j));
-    const double a = uniform(seed, 3 * j + 1), phi = 2 * M_PI * uniform(seed, 3 * j + 2);
+    const double k = 1 + std::floor(4 * uniform01(seed, 3 * j));
+    const double a = uniform01(seed, 3 * j + 1), phi = 2 * M_PI * uniform01(seed, 3 * j + 2);
     for (std::size_t i = 0; i < x.size(); ++i) u[i] += a * std::sin(2 * M_PI * k * x[i] + phi);
   }
-  if (uniform(seed, 6) < 0.1)
+  if (uniform01(seed, 6) < 0.1)
     for (auto& v : u) v = std::abs(v);
-  if (uniform(seed, 7) < 0.5)
+  if (uniform01(seed, 7) < 0.5)
     for (auto& v : u) v = -v;
-  if (uniform(seed, 8) < 0.1) {
-    const double xl = 0.1 + 0.35 * uniform(seed, 9), xr = 0.55 + 0.35 * uniform(seed, 10);
+  if (uniform01(seed, 8) < 0.1) {
+    const double xl = 0.1 + 0.35 * uniform01(seed, 9), xr = 0.55 + 0.35 * uniform01(seed, 10);
     for (std::size_t i = 0; i < x.size(); ++i)
       u[i] *= 0.5 * (std::tanh((x[i] - xl) / 0.01) - std::tanh((x[i] - xr) / 0.01));
   }

@@ -7,6 +7,7 @@
 #include "solvers/burgers1d.hpp"
 #include "solvers/fv1d.hpp"
 #include "solvers/heat2d.hpp"
+#include "solvers/ks1d.hpp"
 #include "solvers/ns2d.hpp"
 
 namespace pdestream::solvers {
@@ -49,6 +50,12 @@ std::map<std::string, Entry>& registry() {
        {"1D viscous Burgers u_t + (u^2/2)_x = nu u_xx, periodic, pseudo-spectral ETDRK4, FNO random data",
         [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
           return std::make_unique<Burgers1d>(Burgers1dOptions::from_section(s), comm);
+        }}},
+      {"ks1d",
+       {"1D Kuramoto-Sivashinsky u_t + u u_x + u_xx + nu u_xxxx = 0 on [0, L), periodic, pseudo-spectral ETDRK4, "
+        "PDE-Refiner's random data after a burn-in",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<Ks1d>(Ks1dOptions::from_section(s), comm);
         }}},
       {"heat2d",
        {"2D heat equation u_t = alpha (u_xx + u_yy), Dirichlet sides, BE/CN on DMDA",
