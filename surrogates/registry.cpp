@@ -11,6 +11,7 @@
 #include "surrogates/mlp.hpp"
 #include "surrogates/option_reader.hpp"
 #include "surrogates/unet.hpp"
+#include "surrogates/unet_modern.hpp"
 
 namespace pdestream::surrogates {
 
@@ -72,6 +73,22 @@ std::shared_ptr<Surrogate> build_unet(OptionReader& r, const ModelShape& shape) 
   return std::make_shared<UnetImpl>(o);
 }
 
+std::shared_ptr<Surrogate> build_unet_modern(OptionReader& r, const ModelShape& shape) {
+  check_field_shape("unet_modern", shape, 2);
+  UnetModernOptions o;
+  o.dim = shape.dim;
+  o.in_channels = shape.in_channels;
+  o.out_channels = shape.out_channels;
+  o.hidden = r.get_int("hidden", 64, 8, 4096);
+  o.ch_mults = r.get_ints("ch_mults", std::vector<std::int64_t>{1, 2, 2, 4}, 1);
+  o.n_blocks = r.get_int("n_blocks", 2, 1, 16);
+  o.norm = r.get_bool("norm", true);
+  o.padding = r.get_string("padding", "circular", {"circular", "zeros"});
+  o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
+  o.validate();
+  return std::make_shared<UnetModernImpl>(o);
+}
+
 // CAPE wraps a base model that sees [x, CAPE(x, p)] and returns 2 C_out channels.
 std::shared_ptr<Surrogate> build_cape(OptionReader& r, const ModelShape& shape) {
   check_field_shape("cape", shape, 2);
@@ -113,7 +130,8 @@ std::vector<Entry>& entries() {
   static std::vector<Entry> e{{"cape", Layout::Field, build_cape},
                               {"fno", Layout::Field, build_fno},
                               {"mlp", Layout::Vector, build_mlp},
-                              {"unet", Layout::Field, build_unet}};
+                              {"unet", Layout::Field, build_unet},
+                              {"unet_modern", Layout::Field, build_unet_modern}};
   return e;
 }
 

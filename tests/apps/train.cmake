@@ -282,3 +282,15 @@ set_tests_properties(cli_cape_configs PROPERTIES TIMEOUT 300)
 cli_test(cape_ns2d "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/cape_ns2d.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
   ${PDS} ${NS_FNO} ${PY} ${CMAKE_CURRENT_SOURCE_DIR} ${MPI2})
 set_tests_properties(cli_cape_ns2d PROPERTIES PROCESSORS 2 TIMEOUT 300)
+
+# pdearena's modern U-Net on ks1d data, end to end (a small one: hidden 8, two levels).
+set(KS_CFG ${PROJECT_SOURCE_DIR}/configs/ks.toml)
+cli_test(unet_modern_ks "unit" bash -c "$<TARGET_FILE:pdestream> generate --config ${KS_CFG} --samples 4 \
+  --set solver.t_final=4.0 --set solver.burn_in=20 --out ks_um.h5 --set output.dir=ks_um_gen && \
+  ${EXPECT_STR} ok 'unet_modern .* on 60 examples from 3 trajectories.*done: step 16' \
+  $<TARGET_FILE:pdestream> train --config ${KS_CFG} --set data.path=ks_um.h5 --set data.validation_fraction=0.25 \
+  --set task.kind=autoregressive --set task.history=1 --set task.horizon=1 --set model.name=unet_modern \
+  --set model.hidden=8 --set 'model.ch_mults=[1, 2]' --set training.epochs=2 --set training.batch_size=8 \
+  --set output.dir=ks_um && \
+  ${EXPECT_STR} ok 'unet_modern / autoregressive on 1 trajectories of ks_um.h5' \
+  $<TARGET_FILE:pdestream> evaluate --run ks_um")
