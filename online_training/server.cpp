@@ -145,7 +145,10 @@ void Server::loop() {
       if (coordinator_) progress |= coordinator_->poll();
       progress |= poll_control();
       progress |= flush_pending();
-      if (pending_.empty()) progress |= poll_data();
+      if (pending_.empty())
+        progress |= poll_data();
+      else
+        hold_timeouts();
       check_timeouts();
       if (all_left() && pending_.empty() && (!coordinator_ || coordinator_->finished())) return;
     }
@@ -358,6 +361,14 @@ bool Server::flush_pending() {
     progress = true;
   }
   return progress;
+}
+
+// Backpressure: with examples waiting for room in the buffer the server takes in no blocks,
+// so no credits go back and the simulations cannot send. Silence then says nothing about
+// them: their clocks restart, and sim_timeout counts only time in which they could send.
+void Server::hold_timeouts() {
+  const auto now = Clock::now();
+  for (auto& [id, s] : staging_) s->last = now;
 }
 
 void Server::check_timeouts() {

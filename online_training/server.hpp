@@ -171,6 +171,7 @@ class Server {
   std::int64_t queue_examples(std::int64_t sample, const surrogates::Trajectory& t);
   void report(const protocol::Result& result);
   void check_timeouts();
+  void hold_timeouts();  // backpressure: no simulation can send, so none is late
   bool all_left() const;
   void mark_progress();
   bool timed_out_ = false;

@@ -93,6 +93,15 @@ online_test(bounded_memory "max(r.get('buffer_size', 0) for r in m) <= 4" "s['si
   ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.buffer_capacity=4
   --set online.credits=2 --set training.batch_size=2 --set output.dir=online_bounded_memory)
 
+# Backpressure is not a timeout: a FIRO buffer of 4 examples drawn 100 times each, 1 credit
+# and sim_timeout = 1 s hold the simulations back for far longer than 1 s at a time; none may
+# count as failed (before the fix every one of them timed out, 23 redraws).
+online_test(backpressure_not_timeout "s['sims_done'] == 12" "s['sims_failed'] == 0" "s['sim_credit_wait_s'] > 3"
+  "s['examples_drawn'] == 100 * s['examples_received'] == 100 * 12 * 5" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.buffer=\"firo\" --set online.pseudo_epochs=100
+  --set online.buffer_capacity=4 --set online.credits=1 --set online.sim_timeout=1 --set training.batch_size=2
+  --set output.dir=online_backpressure_not_timeout)
+
 # Kill and resume: stopped after 5 batches, and a trainer rank dying at step 7.
 # Conditioning online: every example's cond (log-min-max alpha, min-max t_left over the
 # [parameters] ranges) reaches the model; the model file keeps those ranges, and evaluate,
