@@ -95,7 +95,7 @@ online_test(bounded_memory "max(r.get('buffer_size', 0) for r in m) <= 4" "s['si
 
 # Backpressure is not a timeout: a FIRO buffer of 4 examples drawn 100 times each, 1 credit
 # and sim_timeout = 1 s hold the simulations back for far longer than 1 s at a time; none may
-# count as failed (before the fix every one of them timed out, 23 redraws).
+# count as failed (before the fix, with 150 draws each: 23 timeouts, all redrawn).
 online_test(backpressure_not_timeout "s['sims_done'] == 12" "s['sims_failed'] == 0" "s['sim_credit_wait_s'] > 3"
   "s['examples_drawn'] == 100 * s['examples_received'] == 100 * 12 * 5" --
   ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.buffer=\"firo\" --set online.pseudo_epochs=100
