@@ -165,7 +165,7 @@ set_tests_properties(cli_train_seed_reproducible PROPERTIES FIXTURES_REQUIRED tr
 
 cli_test(err_train_missing_data "unit" ${EXPECT} fail "nothere.h5"
   ${PDS} train --config ${TRAIN_CFG} --set data.path=nothere.h5)
-cli_test(err_train_unknown_model "unit" ${EXPECT} fail "\\[model\\] name: expected one of: cape, fno, mlp, unet, got \"fnoo\""
+cli_test(err_train_unknown_model "unit" ${EXPECT} fail "\\[model\\] name: expected one of: cape, fno, mlp, unet, unet_modern, got \"fnoo\""
   ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set model.name=fnoo)
 cli_test(err_train_bad_key "unit" ${EXPECT} fail "\\[training\\] epoch: unknown key"
   ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set training.epoch=3)
@@ -199,7 +199,7 @@ set_tests_properties(cli_evaluate_set PROPERTIES FIXTURES_REQUIRED "train_data;t
 # PDEBench's metrics, the high-correlation time and the error by parameter value, printed
 # and in evaluation.json.
 cli_test(evaluate_metrics "unit" bash -c "${EXPECT_STR} ok \
-  'nRMSE [0-9.e-]+, cRMSE [0-9.e-]+. correlation stays > 0.8 for [0-9]+ of 5 frames, > 0.9 .*by alpha: \\[' \
+  'nRMSE [0-9.e-]+, RMSE [0-9.e-]+, cRMSE [0-9.e-]+. correlation stays > 0.8 for [0-9]+ of 5 frames, > 0.9 .*by alpha: \\[' \
   $<TARGET_FILE:pdestream> evaluate --run train1 --set data.validation_fraction=0.5 && ${PY} -c \"import json
 j = json.load(open('train1/evaluation.json'))
 assert 0 < j['nrmse'] < 2 and j['crmse'] >= 0, j
