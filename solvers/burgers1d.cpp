@@ -45,10 +45,7 @@ Burgers1d::Burgers1d(const Burgers1dOptions& options, MPI_Comm comm) : options_(
   n_ = o.solve_nx;
   nk_ = n_ / 2 + 1;
   v_.assign(nk_, 0.0);
-  mask_.assign(nk_, 1.0);
-  // 2/3 rule: products of retained modes (|k| <= n/3) alias only onto discarded ones.
-  for (int k = 0; k < nk_; ++k)
-    if (k == n_ / 2 || (o.dealias && 3 * k > n_)) mask_[k] = 0.0;
+  mask_ = spectral::dealias_mask(n_, o.dealias);
   fft_ = std::make_unique<spectral::RealFft1d>(n_, "burgers1d");
   params_ = options_.defaults;
   reset(options_.defaults);
@@ -57,12 +54,7 @@ Burgers1d::Burgers1d(const Burgers1dOptions& options, MPI_Comm comm) : options_(
 Burgers1d::~Burgers1d() = default;
 
 void Burgers1d::reset(const Parameters& params) {
-  Parameters next = options_.defaults;
-  for (const auto& [name, value] : params) {
-    PDS_CHECK(next.count(name), "burgers1d has no parameter '" << name << "'; expected ic_seed, nu");
-    PDS_CHECK(std::isfinite(value), "burgers1d parameter " << name << " must be finite, got " << value);
-    next[name] = value;
-  }
+  Parameters next = merged_parameters(params);
   PDS_CHECK(next["nu"] > 0, "burgers1d parameter nu must be > 0, got " << next["nu"]);
   const std::uint64_t seed = spectral::seed_from_parameter("burgers1d", "ic_seed", next["ic_seed"]);
   params_ = next;

@@ -128,16 +128,7 @@ std::vector<std::string> FiniteVolume1d::parameter_names() const {
 }
 
 void FiniteVolume1d::reset(const Parameters& params) {
-  Parameters next = options_.defaults;
-  for (const auto& [name, value] : params) {
-    if (!next.count(name)) {
-      std::ostringstream names;
-      for (const auto& n : parameter_names()) names << (names.tellp() > 0 ? ", " : "") << n;
-      PDS_FAIL(name_ << " has no parameter '" << name << "'; expected " << names.str());
-    }
-    PDS_CHECK(std::isfinite(value), name_ << " parameter " << name << " must be finite, got " << value);
-    next[name] = value;
-  }
+  Parameters next = merged_parameters(params);
   check_parameters(next);
   params_ = next;
   time_ = 0.0;

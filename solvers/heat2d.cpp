@@ -152,13 +152,7 @@ std::vector<std::string> Heat2d::parameter_names() const {
 
 void Heat2d::reset(const Parameters& params) {
   const double old_alpha = params_.at("alpha");
-  Parameters next = options_.defaults;
-  for (const auto& [name, value] : params) {
-    PDS_CHECK(next.count(name), "heat2d has no parameter '"
-                                    << name << "'; expected alpha, t_init, t_left, t_right, t_bottom, t_top");
-    PDS_CHECK(std::isfinite(value), "heat2d parameter " << name << " must be finite, got " << value);
-    next[name] = value;
-  }
+  Parameters next = merged_parameters(params);
   PDS_CHECK(next["alpha"] >= 0, "heat2d parameter alpha must be >= 0, got " << next["alpha"]);
   params_ = next;
   if (varying_)

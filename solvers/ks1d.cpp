@@ -64,10 +64,7 @@ Ks1d::Ks1d(const Ks1dOptions& options, MPI_Comm comm) : options_(options), comm_
 
   nk_ = o.nx / 2 + 1;
   v_.assign(nk_, 0.0);
-  mask_.assign(nk_, 1.0);
-  // 2/3 rule: products of retained modes (|k| <= n/3) alias only onto discarded ones.
-  for (int k = 0; k < nk_; ++k)
-    if (k == o.nx / 2 || (o.dealias && 3 * k > o.nx)) mask_[k] = 0.0;
+  mask_ = spectral::dealias_mask(o.nx, o.dealias);
   fft_ = std::make_unique<spectral::RealFft1d>(o.nx, "ks1d");
   params_ = o.defaults;
   reset(o.defaults);
@@ -76,12 +73,7 @@ Ks1d::Ks1d(const Ks1dOptions& options, MPI_Comm comm) : options_(options), comm_
 Ks1d::~Ks1d() = default;
 
 void Ks1d::reset(const Parameters& params) {
-  Parameters next = options_.defaults;
-  for (const auto& [name, value] : params) {
-    PDS_CHECK(next.count(name), "ks1d has no parameter '" << name << "'; expected ic_seed, L, nu");
-    PDS_CHECK(std::isfinite(value), "ks1d parameter " << name << " must be finite, got " << value);
-    next[name] = value;
-  }
+  Parameters next = merged_parameters(params);
   PDS_CHECK(next["L"] > 0 && next["nu"] > 0,
             "ks1d parameters L and nu must be > 0, got L = " << next["L"] << ", nu = " << next["nu"]);
   const std::uint64_t seed = spectral::seed_from_parameter("ks1d", "ic_seed", next["ic_seed"]);

@@ -176,12 +176,7 @@ void Ns2d::forcing_at(double t, std::vector<Complex>& out) const {
 }
 
 void Ns2d::reset(const Parameters& params) {
-  Parameters next = options_.defaults;
-  for (const auto& [name, value] : params) {
-    PDS_CHECK(next.count(name), "ns2d has no parameter '" << name << "'; expected ic_seed, nu");
-    PDS_CHECK(std::isfinite(value), "ns2d parameter " << name << " must be finite, got " << value);
-    next[name] = value;
-  }
+  Parameters next = merged_parameters(params);
   PDS_CHECK(next["nu"] > 0, "ns2d parameter nu must be > 0, got " << next["nu"]);
   const std::uint64_t seed = spectral::seed_from_parameter("ns2d", "ic_seed", next["ic_seed"]);
   params_ = next;

@@ -1,9 +1,11 @@
 #include "solvers/solver.hpp"
 
+#include <cmath>
 #include <map>
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "solvers/burgers1d.hpp"
 #include "solvers/fv1d.hpp"
 #include "solvers/heat2d.hpp"
@@ -11,6 +13,16 @@
 #include "solvers/ns2d.hpp"
 
 namespace pdestream::solvers {
+
+Parameters Solver::merged_parameters(const Parameters& given) const {
+  Parameters next = default_parameters();
+  for (const auto& [key, value] : given) {
+    PDS_CHECK(next.count(key), name() << " has no parameter '" << key << "'; expected " << join(parameter_names()));
+    PDS_CHECK(std::isfinite(value), name() << " parameter " << key << " must be finite, got " << value);
+    next[key] = value;
+  }
+  return next;
+}
 
 std::vector<double> Solver::output_times() const {
   std::vector<double> t(num_outputs() + 1);

@@ -55,6 +55,11 @@ class Solver {
 
   // Times of the num_outputs() + 1 snapshots of a full trajectory (initial state included).
   std::vector<double> output_times() const;
+
+ protected:
+  // `given` over default_parameters(), for reset(): a name not in parameter_names() or a
+  // non-finite value is a one-line error naming the solver and the parameters it has.
+  Parameters merged_parameters(const Parameters& given) const;
 };
 
 // Builds a solver from the [solver] section of a config (all of its keys are validated).

@@ -70,6 +70,13 @@ RealFft1d::~RealFft1d() {
   fftw_free(modes_);
 }
 
+std::vector<double> dealias_mask(int n, bool dealias) {
+  std::vector<double> mask(n / 2 + 1, 1.0);
+  for (int k = 0; k <= n / 2; ++k)
+    if (k == n / 2 || (dealias && 3 * k > n)) mask[k] = 0.0;
+  return mask;
+}
+
 void RealFft1d::forward() const { fftw_execute(r2c_); }
 void RealFft1d::backward() const { fftw_execute(c2r_); }
 

@@ -106,6 +106,11 @@ class Etdrk4 {
   std::vector<Complex> nv_, na_, nb_, nc_, a_, b_, c_;
 };
 
+// The 2/3 rule for the n/2 + 1 stored modes of a real n-point field: 1 where |k| <= n/3 (products
+// of those alias only onto discarded modes), 0 above and at the Nyquist mode (its derivative is
+// not defined); without `dealias` only the Nyquist mode is dropped.
+std::vector<double> dealias_mask(int n, bool dealias);
+
 // Index -> signed wavenumber for an FFT of length n: 0..n/2 then -(n/2-1)..-1.
 inline int wavenumber(int index, int n) { return index <= n / 2 ? index : index - n; }
 
