@@ -13,7 +13,7 @@
 # same data, epochs, batch, schedule, curriculum and input noise.
 #   bash bench/cape.sh [PROBLEM=advection] [BIN_DIR=build/bin] [SAMPLES=250] [EPOCHS=20] [UNSEEN=60]
 # OUT (default runs/bench-cape) holds the data (reused when present) and one directory per run;
-# THREADS (default 2) torch threads per training.
+# THREADS (default 2) torch threads per training; REUSE=1 keeps the runs already evaluated.
 set -euo pipefail
 PROBLEM=${1:-advection}
 BIN=${2:-build/bin}
@@ -62,10 +62,16 @@ declare -A train_s
 run() {
   local name=$1 cfg=$2
   shift 2
+  if [[ ${REUSE:-0} == 1 && -f "$OUT/$name.unseen.json" && -f "$OUT/$name.seconds" ]]; then
+    train_s[$name]=$(cat "$OUT/$name.seconds")
+    echo "reusing $OUT/$name"
+    return
+  fi
   rm -rf "${OUT:?}/$name"
   SECONDS=0
   "$BIN/pdestream" train --config "$cfg" "${common[@]}" --set output.dir="$OUT/$name" "$@" > "$OUT/$name.log"
   train_s[$name]=$SECONDS
+  echo "$SECONDS" > "$OUT/$name.seconds"
   tail -2 "$OUT/$name.log"
   "$BIN/pdestream" evaluate --run "$OUT/$name" > "$OUT/$name.seen.txt"
   cp "$OUT/$name/evaluation.json" "$OUT/$name.seen.json"
