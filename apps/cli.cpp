@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 
 #include "core/error.hpp"
 
@@ -76,16 +75,6 @@ SamplingOptions read_sampling_options(const Config& config) {
   o.samples = static_cast<int>(sim.get_int("samples", 0, 0));
   sim.finish();
   return o;
-}
-
-void make_dir(const std::string& dir, MPI_Comm comm) {
-  std::string error;
-  if (comm_rank(comm) == 0) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) error = "cannot create directory '" + dir + "': " + ec.message();
-  }
-  agree_on_error(comm, error);
 }
 
 }  // namespace pdestream::apps

@@ -52,9 +52,6 @@ struct SamplingOptions {
 };
 SamplingOptions read_sampling_options(const Config& config);
 
-// Create `dir` on rank 0; on return it exists for every rank.
-void make_dir(const std::string& dir, MPI_Comm comm);
-
 // A subcommand: registers its options on `app` and returns the function that runs it.
 using Command = std::function<void(MPI_Comm world)>;
 struct SubcommandRegistration {

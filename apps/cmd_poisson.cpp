@@ -31,25 +31,20 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <sstream>
 
 #include "apps/cli.hpp"
 #include "core/error.hpp"
-#include "io/paraview.hpp"
-#include "linear_systems/ksp_solve.hpp"
-#include "linear_systems/matrix_io.hpp"
 #include "linear_systems/poisson.hpp"
 #include "linear_systems/sequences.hpp"
+#include "linear_systems/single_solve.hpp"
 #include "solvers/heat2d.hpp"
 
 namespace pdestream::apps {
 
 namespace {
-
-using linear_systems::OwnedVec;
 
 struct PoissonArgs {
   ConfigOptions config;
@@ -151,119 +146,45 @@ void run_sequence(const PoissonArgs& args, MPI_Comm world) {
   print0(world, os.str());
 }
 
-std::string seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g s", s);
-  return buf;
-}
-
 void run_single(const PoissonArgs& args, MPI_Comm world) {
-  linear_systems::PoissonOptions o;
+  linear_systems::SingleSolveOptions o;
   collective_try(world, [&] {
     for (const char* seq : {"--steps", "--omega", "--arms", "--omega-range", "--csv"})
       PDS_CHECK(!args.given(seq), seq << " applies to --sequence runs only");
+    o.seed = args.seed;
+    o.rtol = args.rtol > 0 ? args.rtol : 1e-6;
+    o.out = args.out;
+    o.save_system = args.save_system;
     if (!args.matrix.empty()) {
       PDS_CHECK(args.grid.empty(), "--grid and --matrix: expected one of them, got both");
       for (const char* grid_only : {"--obstacle", "--bc", "--save-system"})
         PDS_CHECK(!args.given(grid_only), grid_only << " applies to --grid problems, not to --matrix");
       PDS_CHECK(args.rhs != "smooth", "--rhs smooth applies to --grid problems; expected random or a vector file "
                                       "with --matrix");
+      o.matrix = args.matrix;
+      o.matrix_rhs = args.rhs;
       return;
     }
-    linear_systems::parse_obstacle(args.obstacle, o.obstacle);
+    auto& p = o.poisson;
+    linear_systems::parse_obstacle(args.obstacle, p.obstacle);
     std::vector<int> g = args.grid;
-    if (g.empty() && o.obstacle.kind == "file") {
-      g = linear_systems::PoissonOptions::mask_file_shape(o.obstacle.file);
+    if (g.empty() && p.obstacle.kind == "file") {
+      g = linear_systems::PoissonOptions::mask_file_shape(p.obstacle.file);
       std::reverse(g.begin(), g.end());  // (nz, ny, nx) -> nx ny nz
     }
     if (g.empty()) g = {32, 32, 32};
-    o.set_grid(g);
-    o.set_boundaries(args.bc);
+    p.set_grid(g);
+    p.set_boundaries(args.bc);
     const std::string rhs = args.rhs.empty() ? "random" : args.rhs;
     if (rhs == "random" || rhs == "smooth") {
-      o.rhs = rhs;
+      p.rhs = rhs;
     } else {
-      o.rhs = "file";
-      o.rhs_file = rhs;
+      p.rhs = "file";
+      p.rhs_file = rhs;
     }
-    o.seed = args.seed;
-    o.validate();
-    PDS_CHECK(!args.save_system || !args.out.empty(), "--save-system: expected --out DIR to write DIR/system.bin");
+    p.seed = args.seed;
   });
-  const double rtol = args.rtol > 0 ? args.rtol : 1e-6;
-  collective_try(world, [&] { PDS_CHECK(rtol < 1, "--rtol: expected a value in (0, 1), got " << rtol); });
-
-  std::unique_ptr<linear_systems::PoissonProblem> problem;
-  linear_systems::FileSystem system;
-  Mat A = nullptr;
-  Vec b = nullptr, x = nullptr;
-  std::ostringstream os;
-  collective_try(world, [&] {
-    if (!args.matrix.empty()) {
-      system = linear_systems::load_system(args.matrix, args.rhs, args.seed, world);
-      A = system.loaded.A, b = system.loaded.b, x = system.x;
-      os << "[poisson] " << system.description;
-    } else {
-      problem = std::make_unique<linear_systems::PoissonProblem>(o, world);
-      A = problem->A(), b = problem->b(), x = problem->x();
-      os << "[poisson] " << problem->describe();
-    }
-    os << "; " << comm_size(world) << " rank(s)";
-  });
-  print0(world, os.str());  // before the solve and whatever PETSc's monitors print
-  os.str("");
-  linear_systems::SolveReport r;
-  collective_try(world, [&] {
-    linear_systems::SolveSetup setup;
-    setup.dm = problem ? problem->dm() : nullptr;
-    setup.rtol = rtol;
-    r = linear_systems::solve_system(A, b, x, setup, world);
-  });
-  char line[256];
-  os << "[poisson] " << r.solver << "\n";
-  std::snprintf(line, sizeof line, "[poisson] %s in %d iterations, true relative residual %.3e\n",
-                KSPConvergedReasons[r.reason], static_cast<int>(r.iterations), r.residual);
-  os << line << "[poisson] setup " << seconds(r.setup_seconds) << ", solve " << seconds(r.solve_seconds) << "\n";
-  if (problem && problem->has_exact()) {
-    std::snprintf(line, sizeof line, "[poisson] max error vs the manufactured solution %.3e\n",
-                  problem->max_error(x));
-    os << line;
-  }
-  if (!args.out.empty()) {
-    make_dir(args.out, world);
-    const std::string bin = args.out + "/solution.bin";
-    collective_try(world, [&] { linear_systems::write_petsc_binary(bin, x); });
-    os << "[poisson] wrote " << bin;
-    if (problem) {
-      collective_try(world, [&] {
-        std::vector<std::pair<std::string, Vec>> channels = {{"u", x}, {"b", b}, {"mask", problem->mask()}};
-        OwnedVec error;
-        if (problem->has_exact()) {
-          error = problem->error(x);
-          channels.push_back({"u_exact", problem->exact()});
-          channels.push_back({"u_error", error});
-        }
-        io::ParaViewWriter writer(args.out, "poisson", problem->grid(), world);
-        writer.write(problem->local_field(channels), 0.0);
-        os << ", " << writer.pvd_path();
-        if (args.save_system) {
-          // A and b in natural ordering (MatView/VecView of DMDA objects), for --matrix.
-          linear_systems::write_petsc_binary(args.out + "/system.bin", problem->A(), problem->b());
-          os << ", " << args.out << "/system.bin";
-        }
-      });
-    }
-    os << "\n";
-  }
-  std::string text = os.str();
-  text.pop_back();
-  print0(world, text);
-  if (r.reason <= 0) {
-    std::ostringstream e;
-    e << "the solve did not converge: " << KSPConvergedReasons[r.reason] << " after " << r.iterations
-      << " iterations (true relative residual " << r.residual << ")";
-    agree_on_error(world, e.str());  // the same on every rank
-  }
+  linear_systems::solve_single(o, world);
 }
 
 void run_poisson(const PoissonArgs& args, MPI_Comm world) {

@@ -3,6 +3,7 @@
 #include <petscsys.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "core/error.hpp"
@@ -83,6 +84,16 @@ void agree_on_error(MPI_Comm comm, const std::string& local_error) {
   std::string message = rank == first ? local_error : std::string(n, ' ');
   MPI_Bcast(message.data(), n, MPI_CHAR, first, comm);
   throw CollectiveError(message);
+}
+
+void make_dir(const std::string& dir, MPI_Comm comm) {
+  std::string error;
+  if (comm_rank(comm) == 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) error = "cannot create directory '" + dir + "': " + ec.message();
+  }
+  agree_on_error(comm, error);
 }
 
 }  // namespace pdestream

@@ -65,6 +65,10 @@ class CollectiveError : public Error {
 // with the message of the lowest failing rank.
 void agree_on_error(MPI_Comm comm, const std::string& local_error);
 
+// Collective: creates `dir` (and its parents) on rank 0; on return it exists for every rank,
+// or every rank throws "cannot create directory '<dir>': <reason>".
+void make_dir(const std::string& dir, MPI_Comm comm);
+
 // Collective: runs f(); an exception on any rank becomes a CollectiveError on all ranks.
 // Use it around phases that every rank runs to the same point (setup, a frame, a round).
 template <class F>

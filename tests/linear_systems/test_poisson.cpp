@@ -2,7 +2,8 @@
 // 3D (Dirichlet, mixed Dirichlet/Neumann), the pure-Neumann case (consistent right-hand side,
 // CG converges, the solution matches up to a constant), obstacles (identity rows in solids,
 // walls for the fluid, Neumann + obstacle and enclosed pockets consistent and solvable), mask
-// and right-hand-side files, and 1 vs 2 ranks giving the same system and solution.
+// and right-hand-side files, 1 vs 2 ranks giving the same system and solution, and the
+// command line's one-system entry point (solve_single).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "linear_systems/matrix_io.hpp"
 #include "linear_systems/petsc_handle.hpp"
 #include "linear_systems/poisson.hpp"
+#include "linear_systems/single_solve.hpp"
 #include "tests/test_util.hpp"
 
 using namespace pdestream;
@@ -488,4 +490,39 @@ TEST(Poisson, FieldsAndGrid) {
   EXPECT_NEAR(f.at(i, j, 0, 0), (1 + x + std::sin(M_PI * x)) * (1 + y + std::sin(M_PI * y)), 1e-14);
   EXPECT_EQ(f.at(i, j, 0, 1), 1.0);
   EXPECT_THAT(p.describe(), HasSubstr("2D Poisson, 8x8 cells, Dirichlet on all sides, obstacle none, rhs smooth"));
+}
+
+// The command line's one-system path: solves, writes what it says, and refuses bad options
+// and a solve that stops short, on every rank alike.
+TEST(SingleSolve, SolvesWritesAndReportsNonConvergence) {
+  SingleSolveOptions o;
+  o.poisson = options(2, 16, "dirichlet", "smooth");
+  o.out = scratch("single_solve");
+  o.save_system = true;
+  const SolveReport r = solve_single(o, world());
+  EXPECT_TRUE(r.converged());
+  EXPECT_LT(r.residual, 1e-6);
+  for (const char* f : {"/solution.bin", "/poisson.pvd", "/system.bin"})
+    EXPECT_TRUE(std::ifstream(o.out + f).good()) << f;
+
+  // The written system solves again as a matrix file, to the same iteration count.
+  SingleSolveOptions m;
+  m.matrix = o.out + "/system.bin";
+  const SolveReport rm = solve_single(m, world());
+  EXPECT_EQ(rm.iterations, r.iterations);
+
+  SingleSolveOptions bad = o;
+  bad.rtol = 1.5;
+  EXPECT_EQ(error_of([&] { solve_single(bad, world()); }), "--rtol: expected a value in (0, 1), got 1.5");
+  bad = o;
+  bad.out.clear();
+  EXPECT_EQ(error_of([&] { solve_single(bad, world()); }),
+            "--save-system: expected --out DIR to write DIR/system.bin");
+
+  // Two iterations (-ksp_max_it passes through) cannot meet 1e-6: the numbers are printed,
+  // then the same error on every rank.
+  PDS_PETSC(PetscOptionsSetValue(nullptr, "-ksp_max_it", "2"));
+  const std::string e = error_of([&] { solve_single(o, world()); });
+  PDS_PETSC(PetscOptionsClearValue(nullptr, "-ksp_max_it"));
+  EXPECT_THAT(e, HasSubstr("the solve did not converge: DIVERGED_ITS after 2 iterations"));
 }
