@@ -9,6 +9,7 @@
 //     --png runs/demo/png
 //   mpirun -np 2 pdestream evaluate --run runs/heat2d_fno --png runs/eval-png --png-samples 4
 //   pdestream evaluate --run runs/advection_fno --data 1D_Advection_Sols_beta0.4.hdf5 --param beta=0.4
+//   pdestream evaluate --run runs/ks_refiner --data runs/ks_test.h5 --noise-samples 8 --out runs/ks_pred.h5
 //
 // Without --data it uses the run's held-out trajectories: the config's [data] split, or for
 // an online run its validation simulations (<run>/validation.h5 or [online] validation_path).
@@ -22,6 +23,14 @@
 // error has its own range symmetric around 0 (blue-white-red). The ranges are printed,
 // one line per file. --param name=value gives a parameter value the data does not hold
 // (PDEBench's files name theirs only in the file name), for a model conditioned on it.
+// Autoregressive tasks also report the high-correlation time (how long the rollout's Pearson
+// correlation with the truth stays above 0.8, 0.9, 0.95), of the mean curve and per
+// trajectory. A model that steps `stride` frames rolls out over every stride-th frame.
+// --noise-samples S (a stochastic model: pde_refiner) rolls out S samples from different
+// noise seeds: the prediction is their mean, their standard deviation goes beside it (<c>_std
+// in ParaView, <out>_std.h5), and the report compares where the samples stop agreeing with
+// each other (mutual correlation below --spread-threshold) with where the truth says the
+// rollout fails, and how the spread follows the error step by step.
 
 #include <cmath>
 #include <memory>
@@ -71,6 +80,14 @@ SubcommandRegistration add_evaluate(CLI::App& root) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", args->out, "Write the predictions as an HDF5 dataset");
   cmd->add_option("--samples", args->samples, "Evaluate at most this many trajectories")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--noise-samples", args->noise_samples,
+                  "Stochastic models (pde_refiner): roll out S samples per trajectory; predict their mean, write "
+                  "their standard deviation and report how well it predicts the error")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--spread-threshold", args->spread_threshold,
+                  "The samples' mutual correlation below which a rollout is no longer trusted")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--set", args->sets, "Override a key of the run's config: section.key=value (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--param", *params, "A parameter value the data lacks: name=value (repeatable)")

@@ -10,6 +10,7 @@
 #include "surrogates/fno.hpp"
 #include "surrogates/mlp.hpp"
 #include "surrogates/option_reader.hpp"
+#include "surrogates/pde_refiner.hpp"
 #include "surrogates/unet.hpp"
 #include "surrogates/unet_modern.hpp"
 
@@ -85,6 +86,7 @@ std::shared_ptr<Surrogate> build_unet_modern(OptionReader& r, const ModelShape& 
   o.norm = r.get_bool("norm", true);
   o.padding = r.get_string("padding", "circular", {"circular", "zeros"});
   o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
+  o.difference_weight = r.get_double("difference_weight", 0.0, 0.0);
   o.validate();
   return std::make_shared<UnetModernImpl>(o);
 }
@@ -114,6 +116,29 @@ std::shared_ptr<Surrogate> build_cape(OptionReader& r, const ModelShape& shape) 
   return std::make_shared<CapeImpl>(o, make_nested_model(r, "base", base_shape));
 }
 
+// PDE-Refiner denoises [x, y] with a unet_modern whose time embedding takes the step.
+std::shared_ptr<Surrogate> build_pde_refiner(OptionReader& r, const ModelShape& shape) {
+  check_field_shape("pde_refiner", shape, 2);
+  PdeRefinerOptions o;
+  o.dim = shape.dim;
+  o.in_channels = shape.in_channels;
+  o.out_channels = shape.out_channels;
+  o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
+  o.num_refinement_steps = r.get_int("num_refinement_steps", 3, 1, 100);
+  o.min_noise_std = r.get_double("min_noise_std", 4e-7);
+  o.difference_weight = r.get_double("difference_weight", 0.3, 0.0);
+  o.seed = static_cast<std::uint64_t>(r.get_int("seed", 0, 0));
+  o.validate();
+  ModelShape base_shape = shape;
+  base_shape.in_channels = shape.in_channels + shape.out_channels;
+  base_shape.cond_dim = o.cond_dim;
+  PDS_CHECK(r.has("base"), r.where("base") << ": expected the denoiser's table ([model.base] name = \"unet_modern\", "
+                                              "...)");
+  auto base = std::dynamic_pointer_cast<UnetModernImpl>(make_nested_model(r, "base", base_shape));
+  PDS_CHECK(base, r.where("base") << ": expected name = \"unet_modern\" (the denoiser embeds the refinement step)");
+  return std::make_shared<PdeRefinerImpl>(o, base);
+}
+
 struct Entry {
   std::string name;
   Layout layout;
@@ -130,6 +155,7 @@ std::vector<Entry>& entries() {
   static std::vector<Entry> e{{"cape", Layout::Field, build_cape},
                               {"fno", Layout::Field, build_fno},
                               {"mlp", Layout::Vector, build_mlp},
+                              {"pde_refiner", Layout::Field, build_pde_refiner},
                               {"unet", Layout::Field, build_unet},
                               {"unet_modern", Layout::Field, build_unet_modern}};
   return e;

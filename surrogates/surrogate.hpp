@@ -54,6 +54,13 @@ class Surrogate : public torch::nn::Module {
   // model's inference differs from its training pass (PDE-Refiner's refinement loop,
   // several samples for an uncertainty estimate). `cond` undefined: unconditioned.
   virtual torch::Tensor infer(const torch::Tensor& x, const torch::Tensor& cond = {});
+  // The [training] objective a model must train with ("": any); the trainer checks it.
+  virtual std::string training_objective() const { return ""; }
+  // Whether infer() draws noise (PDE-Refiner), so repeated calls give samples of a
+  // distribution. Such a model draws example b's noise from seeds[b] once they are set,
+  // independently of the batch's other examples; deterministic models ignore the seeds.
+  virtual bool stochastic() const { return false; }
+  virtual void set_noise_seeds(std::vector<std::uint64_t> /*seeds*/) {}
 
   // Registry name: "fno", "mlp", "unet".
   virtual std::string kind() const = 0;

@@ -204,19 +204,19 @@ class AutoregressiveTask : public Task {
     history_ = r.get_int("history", 1, 1, 1000);
     horizon_ = r.get_int("horizon", 0, 0);
     unroll_ = r.get_int("unroll", 1, 1, 1000);
+    stride_ = r.get_int("stride", 1, 1, 100000);
     PDS_CHECK(unroll_ == 1 || layout == Layout::Field,
               r.where("unroll") << ": unrolled targets need a field model (fno, unet), got a vector model");
   }
   std::string kind() const override { return "autoregressive"; }
   std::int64_t num_examples(const TrajectoryShape& s) const override {
-    PDS_CHECK(s.num_times > history_, "autoregressive task: history = " << history_ << " needs more than "
-                                                                        << history_ << " frames per trajectory, got "
-                                                                        << s.num_times);
-    PDS_CHECK(s.num_times >= history_ + unroll_, "autoregressive task: history = "
-                                                    << history_ << " and unroll = " << unroll_ << " need at least "
-                                                    << history_ + unroll_ << " frames per trajectory, got "
-                                                    << s.num_times);
-    return s.num_times - history_ - unroll_ + 1;
+    // The frames an example spans: history + unroll of them, `stride` apart.
+    const auto span = stride_ * (history_ + unroll_ - 1) + 1;
+    PDS_CHECK(s.num_times >= span, "autoregressive task: history = "
+                                       << history_ << " and unroll = " << unroll_
+                                       << (stride_ > 1 ? " at stride = " + std::to_string(stride_) : std::string())
+                                       << " need at least " << span << " frames per trajectory, got " << s.num_times);
+    return s.num_times - span + 1;
   }
   std::int64_t input_channels(const TrajectoryShape& s) const override { return history_ * s.channels; }
   ModelShape make_model_shape(const TrajectoryShape& s) const override {
@@ -227,20 +227,25 @@ class AutoregressiveTask : public Task {
   Example make_example(const Trajectory& t, std::int64_t i) const override {
     const auto s = TrajectoryShape::of(t);
     check_index("autoregressive", i, num_examples(s));
-    // Frames i..i+k-1 stacked on channels, oldest first: [k * C, *spatial].
-    auto past = t.frames.narrow(0, i, history_).flatten(0, 1);
+    // Every phase of the stride makes examples (pdearena draws a random phase per sample).
+    const auto frames = t.frames.narrow(0, i, stride_ * (history_ + unroll_ - 1) + 1).slice(0, 0, {}, stride_);
+    // Frames i, i + stride, ... stacked on channels, oldest first: [k * C, *spatial].
+    auto past = frames.narrow(0, 0, history_).flatten(0, 1);
     // The next `unroll` frames, stacked on channels the same way: [m * C, *spatial].
-    auto next = t.frames.narrow(0, i + history_, unroll_).flatten(0, 1);
+    auto next = frames.narrow(0, history_, unroll_).flatten(0, 1);
     return {shape_field(past), shape_field(next)};
   }
   nlohmann::json own_options() const override {
-    return {{"kind", kind()}, {"history", history_}, {"horizon", horizon_}, {"unroll", unroll_}};
+    nlohmann::json o = {{"kind", kind()}, {"history", history_}, {"horizon", horizon_}, {"unroll", unroll_}};
+    if (stride_ > 1) o["stride"] = stride_;
+    return o;
   }
 
  private:
   std::int64_t history_ = 1;
   std::int64_t horizon_ = 0;
   std::int64_t unroll_ = 1;
+  std::int64_t stride_ = 1;
 };
 
 class PointwiseTask : public Task {
@@ -508,7 +513,9 @@ std::unique_ptr<Task> rollout_validation_task(const Task& task, const Trajectory
   auto options = task.options_json();
   const auto history = options.at("history").get<std::int64_t>();
   const auto horizon = options.at("horizon").get<std::int64_t>();
-  const auto rest = shape.num_times - history;
+  const auto stride = options.value("stride", std::int64_t(1));
+  // Model steps after the history, from the first frame on (phase 0 of the stride).
+  const auto rest = (shape.num_times - 1 - (history - 1) * stride) / stride;
   PDS_CHECK(rest >= 1, "[training] validate_rollout: history = " << history << " leaves no frame to predict in "
                                                                  << shape.num_times << " frames");
   options["unroll"] = horizon > 0 ? std::min(horizon, rest) : rest;

@@ -24,7 +24,10 @@
 //     `history` k frames; `unroll` m next frames as the target, stacked on channels
 //     ([m * C, *spatial]: unrolled training, objective = "rollout"; field models only);
 //     Nt - k - m + 1 examples per trajectory; `horizon` is the number of rollout steps
-//     evaluation uses (0: to the end of the trajectory)
+//     evaluation uses (0: to the end of the trajectory). `stride` s > 1: the model steps s
+//     stored frames (pdearena's time_step = 4 on KS): an example takes frames i, i + s, ...
+//     for every i (all phases: Nt - s (k + m - 1) examples), and rollouts (validation,
+//     evaluate) take frames 0, s, 2s, ... of any trajectory they read
 //
 // Every task may also condition the model on named PDE parameters ([task] condition, see
 // condition.hpp): each example then carries cond [P], and the model shape cond_dim = P.

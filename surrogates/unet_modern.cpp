@@ -43,7 +43,7 @@ nlohmann::json UnetModernOptions::to_json() const {
   return {{"name", "unet_modern"}, {"dim", dim},           {"in_channels", in_channels},
           {"out_channels", out_channels}, {"hidden", hidden}, {"ch_mults", ch_mults},
           {"n_blocks", n_blocks},  {"norm", norm},         {"padding", padding},
-          {"cond_dim", cond_dim}};
+          {"cond_dim", cond_dim}, {"difference_weight", difference_weight}};
 }
 
 void UnetModernOptions::validate() const {
@@ -53,6 +53,10 @@ void UnetModernOptions::validate() const {
   PDS_CHECK(!ch_mults.empty(), "unet_modern: ch_mults: expected at least one level");
   for (auto m : ch_mults) PDS_CHECK(m >= 1, "unet_modern: ch_mults: expected multipliers >= 1, got " << m);
   PDS_CHECK(n_blocks >= 1, "unet_modern: n_blocks: expected >= 1, got " << n_blocks);
+  PDS_CHECK(difference_weight >= 0, "unet_modern: difference_weight: expected >= 0, got " << difference_weight);
+  PDS_CHECK(difference_weight == 0 || in_channels % out_channels == 0,
+            "unet_modern: difference_weight: expected input channels that are frames of the "
+                << out_channels << " output channels, got " << in_channels);
   PDS_CHECK(padding == "circular" || padding == "zeros",
             "unet_modern: padding: expected circular or zeros, got \"" << padding << "\"");
 }
@@ -173,10 +177,18 @@ torch::Tensor UnetModernImpl::embedding(const torch::Tensor& t, const torch::Ten
   return emb;
 }
 
-torch::Tensor UnetModernImpl::forward(const torch::Tensor& x) { return forward_with_time(x, {}, {}); }
+torch::Tensor UnetModernImpl::forward(const torch::Tensor& x) { return forward(x, torch::Tensor()); }
 
 torch::Tensor UnetModernImpl::forward(const torch::Tensor& x, const torch::Tensor& cond) {
-  return forward_with_time(x, {}, cond);
+  auto out = forward_with_time(x, {}, cond);
+  if (options_.difference_weight == 0) return out;
+  return last_frame(x, options_.out_channels) + options_.difference_weight * out;
+}
+
+torch::Tensor last_frame(const torch::Tensor& x, std::int64_t channels) {
+  PDS_CHECK(x.dim() >= 2 && x.size(1) >= channels, "expected frames of " << channels << " channels, got "
+                                                                          << shape_str(x));
+  return x.narrow(1, x.size(1) - channels, channels);
 }
 
 torch::Tensor UnetModernImpl::forward_with_time(const torch::Tensor& x, const torch::Tensor& t,
@@ -211,7 +223,9 @@ void UnetModernImpl::pretty_print(std::ostream& os) const {
   os << "UnetModern" << options_.dim << "d(" << options_.in_channels << " -> " << options_.out_channels << ", hidden "
      << options_.hidden << ", ch_mults [";
   for (std::size_t i = 0; i < options_.ch_mults.size(); ++i) os << (i ? ", " : "") << options_.ch_mults[i];
-  os << "], " << options_.n_blocks << " blocks, " << options_.padding << " padding, cond " << options_.cond_dim << ")";
+  os << "], " << options_.n_blocks << " blocks, " << options_.padding << " padding, cond " << options_.cond_dim;
+  if (options_.difference_weight > 0) os << ", difference x " << options_.difference_weight;
+  os << ")";
 }
 
 }  // namespace pdestream::surrogates

@@ -26,6 +26,11 @@
 // channels 64, 128, 256, 1024 (the multipliers compound). The spatial size must be divisible
 // by 2^(levels - 1).
 //
+// difference_weight w > 0 (pdearena's predict_difference / difference_weight): forward() returns
+// the last input frame (the last out_channels input channels) plus w times the network's
+// output, so the network learns the scaled change over one step; forward_with_time stays the
+// bare network.
+//
 // forward(x, cond) embeds t = 0; forward_with_time(x, t, cond) takes t [B] (PDE-Refiner passes
 // its step index times 1000 / K). cond [B, cond_dim] holds the parameters, each embedded by its
 // own MLP (pdearena's scalar_N conditioning; scale them to about 0..10 first).
@@ -48,10 +53,14 @@ struct UnetModernOptions {
   bool norm = true;
   std::string padding = "circular";            // circular | zeros
   std::int64_t cond_dim = 0;                   // conditioning parameters, each embedded
+  double difference_weight = 0;                // 0: predict the next frame; w: its change / w
 
   nlohmann::json to_json() const;
   void validate() const;
 };
+
+// The last `channels` channels of x [B, k * channels, *spatial]: the latest frame of a history.
+torch::Tensor last_frame(const torch::Tensor& x, std::int64_t channels);
 
 // [B] -> [B, dim]: cos and sin of t times dim/2 frequencies 10000^(-i/(dim/2)).
 torch::Tensor fourier_embedding(const torch::Tensor& t, std::int64_t dim, double max_period = 10000.0);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/random.hpp"
 #include "core/runtime.hpp"
 #include "io/hdf5_dataset.hpp"
 #include "io/image.hpp"
@@ -153,6 +154,40 @@ nlohmann::json breakdown(const std::vector<std::string>& names, const std::vecto
   return out;
 }
 
+std::vector<double> as_doubles(const torch::Tensor& t) {
+  auto d = t.contiguous().to(torch::kFloat64).flatten();
+  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
+// The spread of S sampled rollouts [S, T, C, *spatial]: their standard deviation, its RMS per
+// step, and how well the samples still agree with each other (mean pairwise correlation).
+double mean_value(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m += x / static_cast<double>(v.size());
+  return v.empty() ? 0.0 : m;
+}
+
+// <out>.h5 -> <out>_std.h5: where the samples' standard deviation goes.
+std::string spread_path(const std::string& out) {
+  const auto dot = out.rfind('.');
+  const auto slash = out.rfind('/');
+  const bool ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (ext ? out.substr(0, dot) : out) + "_std" + (ext ? out.substr(dot) : std::string(".h5"));
+}
+
+void sample_statistics(const torch::Tensor& samples, TrajectoryEvaluation& e) {
+  e.spread = samples.std(0);
+  e.spread_per_step = as_doubles(e.spread.to(torch::kFloat64).flatten(2).pow(2).mean(2).sqrt().mean(1));
+  torch::Tensor sum;
+  std::int64_t pairs = 0;
+  for (std::int64_t a = 0; a < samples.size(0); ++a)
+    for (std::int64_t b = a + 1; b < samples.size(0); ++b, ++pairs) {
+      auto c = correlation_per_step(samples[a], samples[b]);
+      sum = sum.defined() ? sum + c : c;
+    }
+  e.sample_correlation = as_doubles(sum / static_cast<double>(pairs));
+}
+
 }  // namespace
 
 std::map<std::string, std::string> model_file_metadata(const surrogates::Task& task, const Config& config) {
@@ -204,12 +239,16 @@ torch::Tensor LoadedSurrogate::predict(const torch::Tensor& x, const torch::Tens
   return target ? target->decode(pred) : pred;
 }
 
-TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surrogates::Trajectory& traj) {
+TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surrogates::Trajectory& trajectory,
+                                         std::int64_t id, int noise_samples) {
   torch::NoGradGuard no_grad;
-  traj.validate();
-  const auto shape = surrogates::TrajectoryShape::of(traj);
+  trajectory.validate();
   const auto options = s.task->options_json();
   const std::string kind = s.task->kind();
+  // A model that steps `stride` frames rolls out over frames 0, stride, 2 stride, ...
+  const auto stride = options.value("stride", std::int64_t(1));
+  const auto traj = stride > 1 ? surrogates::Resolution{1, stride}.apply(trajectory) : trajectory;
+  const auto shape = surrogates::TrajectoryShape::of(traj);
   TrajectoryEvaluation e;
   std::vector<std::int64_t> frame_sizes = {shape.channels};
   frame_sizes.insert(frame_sizes.end(), shape.spatial.begin(), shape.spatial.end());
@@ -219,13 +258,28 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
     const auto horizon = options.at("horizon").get<std::int64_t>();
     const auto steps = horizon > 0 ? std::min(horizon, shape.num_times - k) : shape.num_times - k;
     PDS_CHECK(steps > 0, "autoregressive evaluation needs more than " << k << " frames, got " << shape.num_times);
+    PDS_CHECK(noise_samples <= 1 || s.model->stochastic(),
+              "--noise-samples " << noise_samples << ": expected a stochastic model (pde_refiner), got "
+                                 << s.model->kind() << ", whose rollouts are all the same");
+    const std::int64_t draws = std::max(1, noise_samples);
+    std::vector<std::uint64_t> seeds;
+    for (std::int64_t d = 0; d < draws; ++d)
+      seeds.push_back(splitmix64(splitmix64(static_cast<std::uint64_t>(id)) ^ static_cast<std::uint64_t>(d)));
+    s.model->set_noise_seeds(seeds);
     auto initial = traj.frames.narrow(0, 0, k).unsqueeze(0);
+    auto sizes = initial.sizes().vec();
+    sizes[0] = draws;
+    initial = initial.expand(sizes).contiguous();
     auto cond = s.task->condition_vector(traj);
-    e.prediction = surrogates::rollout(*s.model, initial, steps, s.input ? s.input.get() : nullptr,
-                                       s.target ? s.target.get() : nullptr,
-                                       cond.defined() ? cond.unsqueeze(0) : cond)[0];
+    const auto samples = surrogates::rollout(*s.model, initial, steps, s.input ? s.input.get() : nullptr,
+                                             s.target ? s.target.get() : nullptr,
+                                             cond.defined() ? cond.unsqueeze(0).expand({draws, -1}) : cond);
+    s.model->set_noise_seeds({});
+    e.prediction = samples.mean(0);
     e.truth = traj.frames.narrow(0, k, steps);
     e.times.assign(traj.times.begin() + k, traj.times.begin() + k + steps);
+    e.start_time = traj.times[k - 1];
+    if (draws > 1) sample_statistics(samples, e);
   } else if (kind == "pointwise") {
     // Every grid point at every frame, predicted in chunks, reassembled into frames.
     std::int64_t frames = 0;
@@ -325,6 +379,20 @@ torch::Tensor conservation_sq(const torch::Tensor& pred, const torch::Tensor& tr
   return ((p.sum(2) - y.sum(2)) / n).pow(2).transpose(0, 1).contiguous();
 }
 
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  PDS_CHECK(a.size() == b.size(), "pearson: expected equally long series, got " << a.size() << " and " << b.size());
+  const double n = static_cast<double>(a.size());
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) ma += a[i] / n, mb += b[i] / n;
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) * (a[i] - ma);
+    bb += (b[i] - mb) * (b[i] - mb);
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
 std::int64_t high_correlation_steps(const std::vector<double>& correlation, double threshold) {
   for (std::size_t t = 0; t < correlation.size(); ++t)
     if (!(correlation[t] >= threshold)) return static_cast<std::int64_t>(t);
@@ -366,20 +434,29 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
 
   // Every rank evaluates samples rank, rank + size, ...; rounds keep collective writes in step.
   std::vector<double> errors(n, 0.0), nrmses(n, 0.0), rmses(n, 0.0);
+  // Per trajectory: the high-correlation time at each threshold (rollouts), and with noise
+  // samples the horizon the truth gives, the one the spread gives, and their agreement.
+  const std::vector<double> thresholds = {0.8, 0.9, 0.95};
+  std::vector<double> high_times(thresholds.size() * n, 0.0);
+  std::vector<double> true_horizon(n, 0.0), spread_horizon(n, 0.0), spread_error(n, 0.0);
+  std::vector<double> spread_sum, sample_corr_sum;
+  const bool rollout_task = surrogate.task->kind() == "autoregressive";
+  const bool sampled = args.noise_samples > 1;
   const auto& param_names = store->param_names();
   const auto num_params = param_names.size();
   std::vector<double> params(static_cast<std::size_t>(n) * num_params, 0.0);
   // Sums over this rank's trajectories, per predicted frame (and channel for conservation).
   std::vector<double> step_sum, nrmse_sum, correlation_sum, conservation_sum;
   std::vector<double> first_times;  // rank 0: the predicted times of sample 0
-  std::unique_ptr<io::DatasetWriter> writer;
+  double first_start = 0;           // and the time its rollout starts from
+  std::unique_ptr<io::DatasetWriter> writer, spread_writer;
   std::vector<std::string> png_lines(n);  // this rank's report lines, by sample position
   const std::int64_t rounds = (n + size - 1) / size;
   for (std::int64_t r = 0; r < rounds; ++r) {
     const std::int64_t k = r * size + rank;
     TrajectoryEvaluation e;
     collective_try(world, [&] {
-      if (k < n) e = evaluate_trajectory(surrogate, store->get(ids[k]));
+      if (k < n) e = evaluate_trajectory(surrogate, store->get(ids[k]), ids[k], args.noise_samples);
     });
     if (k < n) {
       errors[k] = e.relative_l2;
@@ -390,7 +467,19 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
       add_to(nrmse_sum, e.nrmse_per_step);
       add_to(correlation_sum, e.correlation_per_step);
       add_to(conservation_sum, e.conservation_sq);
-      if (k == 0) first_times = e.times;
+      if (k == 0) first_times = e.times, first_start = e.start_time;
+      // The time the rollout stays above a threshold (0 if its first step does not).
+      const auto duration = [&](std::int64_t steps) { return steps > 0 ? e.times[steps - 1] - e.start_time : 0.0; };
+      if (rollout_task)
+        for (std::size_t i = 0; i < thresholds.size(); ++i)
+          high_times[i * n + k] = duration(high_correlation_steps(e.correlation_per_step, thresholds[i]));
+      if (sampled) {
+        true_horizon[k] = duration(high_correlation_steps(e.correlation_per_step, args.spread_threshold));
+        spread_horizon[k] = duration(high_correlation_steps(e.sample_correlation, args.spread_threshold));
+        spread_error[k] = pearson(e.spread_per_step, e.rmse_per_step);
+        add_to(spread_sum, e.spread_per_step);
+        add_to(sample_corr_sum, e.sample_correlation);
+      }
     }
     if (!args.out.empty()) {
       if (!writer) {
@@ -407,16 +496,26 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
         out.config_toml = surrogate.metadata.count("config") ? surrogate.metadata.at("config") : "";
         out.solver = layout.solver + " (predicted by " + surrogate.model->kind() + ")";
         collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(args.out, out, world); });
+        if (sampled) {
+          out.solver += ", the standard deviation of " + std::to_string(args.noise_samples) + " samples";
+          collective_try(world, [&] { spread_writer = std::make_unique<io::DatasetWriter>(spread_path(args.out), out, world); });
+        }
       }
       for (int t = 0; t < writer->layout().num_times(); ++t) {
         Field f;
         if (k < n) f = surrogates::to_field(e.prediction[t], layout.channels);
         writer->write_frame(static_cast<int>(k < n ? k : 0), t, k < n ? &f : nullptr);
+        if (spread_writer) {
+          if (k < n) f = surrogates::to_field(e.spread[t], layout.channels);
+          spread_writer->write_frame(static_cast<int>(k < n ? k : 0), t, k < n ? &f : nullptr);
+        }
       }
     }
     if (!args.paraview.empty() && k < n && k < args.paraview_samples) {
       std::vector<std::string> names;
       for (const auto& c : layout.channels) names.insert(names.end(), {c + "_pred", c, c + "_error"});
+      if (sampled)
+        for (const auto& c : layout.channels) names.push_back(c + "_std");
       io::ParaViewWriter pv(args.paraview, "sample" + std::to_string(ids[k]), layout.grid, MPI_COMM_SELF);
       for (std::size_t t = 0; t < e.times.size(); ++t) {
         auto frame = torch::cat({e.prediction[t], e.truth[t], e.prediction[t] - e.truth[t]}, 0);
@@ -425,6 +524,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
         std::vector<torch::Tensor> parts;
         for (std::int64_t i = 0; i < c; ++i)
           for (std::int64_t j = 0; j < 3; ++j) parts.push_back(frame[j * c + i].unsqueeze(0));
+        if (sampled) parts.push_back(e.spread[t]);
         pv.write(surrogates::to_field(torch::cat(parts, 0), names), e.times[t]);
       }
     }
@@ -457,12 +557,19 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
       for (auto id : ids) params.push_back(store->params(id));
     if (!param_names.empty()) writer->write_params(params);
     writer->close();
+    if (spread_writer) {
+      if (!param_names.empty()) spread_writer->write_params(params);
+      spread_writer->close();
+    }
   }
   MPI_Allreduce(MPI_IN_PLACE, errors.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
   MPI_Allreduce(MPI_IN_PLACE, nrmses.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
   MPI_Allreduce(MPI_IN_PLACE, rmses.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
   MPI_Allreduce(MPI_IN_PLACE, params.data(), static_cast<int>(params.size()), MPI_DOUBLE, MPI_SUM, world);
-  for (auto* curve : {&step_sum, &nrmse_sum, &correlation_sum, &conservation_sum}) sum_over_ranks(*curve, world);
+  for (auto* v : {&high_times, &true_horizon, &spread_horizon, &spread_error})
+    MPI_Allreduce(MPI_IN_PLACE, v->data(), static_cast<int>(v->size()), MPI_DOUBLE, MPI_SUM, world);
+  for (auto* curve : {&step_sum, &nrmse_sum, &correlation_sum, &conservation_sum, &spread_sum, &sample_corr_sum})
+    sum_over_ranks(*curve, world);
   const int steps = static_cast<int>(step_sum.size());
   const auto mean_of = [n](const std::vector<double>& sum) {
     std::vector<double> m(sum.size());
@@ -473,15 +580,38 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   double nrmse = 0, crmse = 0;
   for (double v : nrmse_curve) nrmse += v / static_cast<double>(nrmse_curve.size());
   for (double v : mean_of(conservation_sum)) crmse += std::sqrt(v) / static_cast<double>(conservation_sum.size());
+  // The mean curve's steps above each threshold and their duration; per trajectory the same
+  // duration (rollouts), with its mean.
   nlohmann::json high = nlohmann::json::object();
-  for (double threshold : {0.8, 0.9, 0.95}) {
-    const auto k = high_correlation_steps(correlation, threshold);
+  for (std::size_t i = 0; i < thresholds.size(); ++i) {
+    const auto k = high_correlation_steps(correlation, thresholds[i]);
     const bool beyond = k >= static_cast<std::int64_t>(correlation.size());
     std::ostringstream key;
-    key << threshold;
-    high[key.str()] = {{"steps", k},
-                       {"time", first_times.empty() ? 0.0 : first_times[beyond ? first_times.size() - 1 : k]},
-                       {"beyond_horizon", beyond}};
+    key << thresholds[i];
+    auto& h = high[key.str()];
+    h = {{"steps", k},
+         {"time", k > 0 && !first_times.empty() ? first_times[k - 1] - first_start : 0.0},
+         {"beyond_horizon", beyond}};
+    if (rollout_task) {
+      std::vector<double> per(high_times.begin() + static_cast<std::ptrdiff_t>(i * n),
+                              high_times.begin() + static_cast<std::ptrdiff_t>((i + 1) * n));
+      h["time_per_trajectory"] = per;
+      h["mean_time_per_trajectory"] = mean_value(per);
+    }
+  }
+  nlohmann::json uncertainty;
+  if (sampled) {
+    double gap = 0;
+    for (std::int64_t k = 0; k < n; ++k) gap += std::abs(spread_horizon[k] - true_horizon[k]) / static_cast<double>(n);
+    uncertainty = {{"samples", args.noise_samples},
+                   {"threshold", args.spread_threshold},
+                   {"spread_per_step", mean_of(spread_sum)},
+                   {"sample_correlation_per_step", mean_of(sample_corr_sum)},
+                   {"spread_error_correlation", mean_value(spread_error)},
+                   {"true_horizon", true_horizon},
+                   {"spread_horizon", spread_horizon},
+                   {"horizon_correlation", n > 1 ? pearson(true_horizon, spread_horizon) : 0.0},
+                   {"horizon_mean_abs_difference", gap}};
   }
   const auto by_parameter = breakdown(param_names, params, errors, nrmses, rmses);
   double rmse = 0;  // every trajectory predicts as many frames: the mean over (trajectory, frame)
@@ -501,6 +631,21 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   for (const auto& [threshold, h] : high.items())
     os << (threshold == "0.8" ? " " : ", ") << "> " << threshold << " for " << h["steps"] << " of " << correlation.size()
        << " frames";
+  if (rollout_task) {
+    os << "\n  high-correlation time (mean curve; mean over trajectories):";
+    for (const auto& [threshold, h] : high.items())
+      os << (threshold == "0.8" ? " " : ", ") << "> " << threshold << " " << h["time"].get<double>() << " ("
+         << h["mean_time_per_trajectory"].get<double>() << ")";
+  }
+  if (sampled) {
+    os << "\n  uncertainty from " << args.noise_samples << " samples: spread vs error correlation "
+       << uncertainty["spread_error_correlation"].get<double>() << " (mean over trajectories); horizon where the "
+       << "samples' mutual correlation falls below " << args.spread_threshold << ": "
+       << mean_value(spread_horizon) << " against " << mean_value(true_horizon)
+       << " where the truth's does (mean; correlation over trajectories "
+       << uncertainty["horizon_correlation"].get<double>() << ", mean |difference| "
+       << uncertainty["horizon_mean_abs_difference"].get<double>() << ")";
+  }
   for (const auto& [name, groups] : by_parameter.items()) {
     os << "\n  by " << name << ":";
     for (const auto& g : groups) {
@@ -528,6 +673,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
                         {"rmse", rmse},          {"rmse_per_sample", rmses},
                         {"nrmse_per_step", nrmse_curve}, {"correlation_per_step", correlation},
                         {"high_correlation_time", high}, {"by_parameter", by_parameter}};
+    if (sampled) j["uncertainty"] = uncertainty;
     if (steps > 0) {
       std::vector<double> curve(steps);
       for (int i = 0; i < steps; ++i) curve[i] = step_sum[i] / static_cast<double>(n);

@@ -4,8 +4,9 @@
 //
 //   field_at_time   every stored time predicted from (params, t)
 //   operator        the target frame predicted from the input frame
-//   autoregressive  a rollout from the first `history` frames over the horizon; the error
-//                   is also reported per rollout step
+//   autoregressive  a rollout from the first `history` frames over the horizon (every
+//                   `stride`-th frame); the error is also reported per rollout step, and
+//                   the high-correlation time per trajectory and of the mean curve
 //   pointwise       every grid point of every frame, reassembled into frames
 
 #include <mpi.h>
@@ -58,6 +59,12 @@ struct TrajectoryEvaluation {
   std::vector<double> conservation_sq;       // [C * T]: ((sum pred - sum truth) / points)^2
   double nrmse = 0;                          // mean of nrmse_per_step
   double rmse = 0;                           // mean of rmse_per_step
+  double start_time = 0;                     // time of the last input frame (rollouts)
+  // With noise samples (a stochastic model, evaluate --noise-samples S): the prediction is
+  // the mean of S rollouts, and
+  torch::Tensor spread;                      // their standard deviation [T, C, *spatial]
+  std::vector<double> spread_per_step;       // RMS over space of the spread, mean over channels
+  std::vector<double> sample_correlation;    // mean Pearson correlation of pairs of samples
 };
 
 // Metrics of one predicted trajectory against the truth, both [T, C, *spatial]:
@@ -77,7 +84,14 @@ torch::Tensor conservation_sq(const torch::Tensor& pred, const torch::Tensor& tr
 // or the number of frames if none does.
 std::int64_t high_correlation_steps(const std::vector<double>& correlation, double threshold);
 
-TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& surrogate, const surrogates::Trajectory& trajectory);
+// Pearson correlation of two equally long series (0 when either is constant).
+double pearson(const std::vector<double>& a, const std::vector<double>& b);
+
+// A stochastic model (PDE-Refiner) draws its noise from (id, sample) alone, so a trajectory's
+// rollouts do not depend on the ranks; noise_samples S >= 2 rolls out S samples and fills
+// the spread fields (an autoregressive task and a stochastic model only).
+TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& surrogate, const surrogates::Trajectory& trajectory,
+                                         std::int64_t id = 0, int noise_samples = 0);
 
 // `pdestream evaluate`: a run's model on a dataset, every rank taking every size-th
 // trajectory.
@@ -92,6 +106,11 @@ struct EvaluationSpec {
   int png_samples = 3;
   std::string out;                // predictions as an HDF5 dataset in the same layout
   NamedValues params;             // --param name=value: values the data does not hold
+  // Rollouts per trajectory from different noise seeds (stochastic models): the prediction
+  // is their mean; their standard deviation goes beside it (<c>_std in ParaView, <out>_std.h5)
+  // and evaluation.json's "uncertainty" says how well it predicts the error.
+  int noise_samples = 0;
+  double spread_threshold = 0.8;  // the samples' mutual correlation that ends the trusted horizon
 };
 // Collective over `comm`. Writes the requested outputs and <run>/evaluation.json; returns
 // that JSON plus "report" (the human summary, one line per file written) on rank 0, an

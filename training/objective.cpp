@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "surrogates/cape.hpp"
+#include "surrogates/pde_refiner.hpp"
 
 namespace pdestream::training {
 
@@ -168,6 +169,51 @@ class CapeObjective : public Rollout {
   torch::Tensor block_;  // the block's output at the first step of the current compute()
 };
 
+// PDE-Refiner's training step (see surrogates/pde_refiner.hpp): per example a refinement step
+// j uniform in 0..K and noise eps, both from the example's generator; the v-prediction
+// target; the squared error averaged over space and summed over channels, as pdearena's
+// loss. In the normalisers' units when they are on (the same units infer works in).
+class PdeRefinerObjective : public Objective {
+ public:
+  std::string kind() const override { return "pde_refiner"; }
+  ObjectiveOutput compute(const ObjectiveInput& in) override {
+    auto* refiner = dynamic_cast<surrogates::PdeRefinerImpl*>(&in.model);
+    PDS_CHECK(refiner, "objective pde_refiner: expected a model of name \"pde_refiner\", got " << in.model.kind());
+    const auto& b = in.batch;
+    const auto x = in.input ? in.input->encode(b.x) : b.x;
+    const auto target = in.target ? in.target->encode(b.y) : b.y;
+    PDS_CHECK(target.sizes() == x.narrow(1, 0, target.size(1)).sizes() && target.size(1) == refiner->options().out_channels,
+              "objective pde_refiner: expected one target frame of " << refiner->options().out_channels
+                                                                     << " channels, got " << surrogates::shape_str(b.y)
+                                                                     << " (the task's unroll must be 1)");
+    const auto y = refiner->target_to_y(x, target);
+    const auto batch = x.size(0);
+    const auto k = refiner->options().num_refinement_steps;
+    const auto& abar = refiner->alphas_cumprod();
+    std::vector<torch::Tensor> noise;
+    std::vector<double> steps, signal, sigma;
+    for (std::int64_t i = 0; i < batch; ++i) {
+      auto g = in.generator(i);
+      const auto j = torch::randint(0, k + 1, {1}, g, torch::kInt64).item<std::int64_t>();
+      noise.push_back(torch::randn(y[i].sizes(), g, y.options()));
+      steps.push_back(static_cast<double>(j));
+      signal.push_back(std::sqrt(abar[j]));
+      sigma.push_back(std::sqrt(1 - abar[j]));
+    }
+    auto per_example = [&](const std::vector<double>& v) {
+      std::vector<std::int64_t> shape(y.dim(), 1);
+      shape[0] = batch;
+      return torch::tensor(v, torch::kFloat64).to(y.scalar_type()).view(shape);
+    };
+    const auto eps = torch::stack(noise), a = per_example(signal), s = per_example(sigma);
+    const auto pred = refiner->denoise(x, a * y + s * eps, torch::tensor(steps, torch::kFloat64), b.cond);
+    const auto v = a * eps - s * y;
+    ObjectiveOutput out;
+    out.loss = (pred - v).pow(2).flatten(2).mean(2).sum(1);
+    return out;
+  }
+};
+
 nlohmann::json read_rollout_options(SectionReader& s) {
   return nlohmann::json{{"curriculum", s.get_string("curriculum", "none", {"none", "linear", "tanh"})},
                         {"pushforward", s.get_bool("pushforward", false)},
@@ -197,6 +243,8 @@ std::map<std::string, ObjectiveRegistration>& registry() {
                       return o;
                     },
                     [](const nlohmann::json& o) { return std::make_unique<CapeObjective>(o); }};
+    init["pde_refiner"] = {[](SectionReader&) { return nlohmann::json::object(); },
+                           [](const nlohmann::json&) { return std::make_unique<PdeRefinerObjective>(); }};
     return init;
   }();
   return r;

@@ -18,6 +18,9 @@
 //                              #   output to the next window) times aux_weight, and
 //   block_warmup_steps = 0     #   first steps in which only the block trains, on that loss
 //
+//   objective = "pde_refiner"  # PDE-Refiner's denoising loss (model "pde_refiner" only; it
+//                              #   is the objective that model requires)
+//
 // Randomness: an objective draws its noise, noise levels, rollout lengths or points from
 // ObjectiveInput::generator(i), seeded by (training.seed, step, the example's position in
 // the global batch) only, so R trainer ranks follow 1 rank and a resume continues bit for

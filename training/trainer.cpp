@@ -34,6 +34,7 @@ TrainerOptions TrainerOptions::from_section(SectionReader& s) {
   o.objective_options = read_objective_options(o.objective, s);
   o.clip_grad_norm = s.get_double("clip_grad_norm", o.clip_grad_norm, 0.0);
   o.ema_decay = s.get_double("ema_decay", o.ema_decay, 0.0, 0.999999);
+  o.normalize = s.get_bool("normalize", o.normalize);
   o.seed = static_cast<std::uint64_t>(s.get_int("seed", 0, 0));
   o.checkpoint_every = s.get_int("checkpoint_every", o.checkpoint_every, 0);
   o.validate_every = s.get_int("validate_every", o.validate_every, 0);
@@ -88,6 +89,10 @@ Trainer::Trainer(std::shared_ptr<surrogates::Surrogate> model, TrainerOptions op
   optimizer_ = make_optimizer(options_, *model_);
   auto objective_options = options_.objective_options.is_object() ? options_.objective_options : nlohmann::json::object();
   objective_options["loss"] = options_.loss;
+  const auto required = model_->training_objective();
+  PDS_CHECK(required.empty() || required == options_.objective,
+            "model " << model_->kind() << " trains with [training] objective = \"" << required << "\", got \""
+                     << options_.objective << "\"");
   set_objective(make_objective(options_.objective, objective_options));
   if (options_.ema_decay > 0) {
     ema_ = surrogates::make_model_from_json(model_->options_json(), "EMA copy");
@@ -115,6 +120,7 @@ void Trainer::set_objective(std::unique_ptr<Objective> objective) {
 }
 
 void Trainer::set_normalizers(surrogates::UnitGaussianNormalizer input, surrogates::UnitGaussianNormalizer target) {
+  if (!options_.normalize) return;  // the model sees and predicts physical units
   input_norm_ = std::move(input);
   target_norm_ = std::move(target);
 }

@@ -57,6 +57,10 @@ struct TrainerOptions {
   std::string loss = "rel_l2";       // rel_l2 | mse: the per-example error objectives use
   double clip_grad_norm = 0.0;       // 0: off
   double ema_decay = 0.0;            // 0: off; else validation and the saved model use EMA weights
+  // Per-channel unit-Gaussian normalisers on inputs and targets (set_normalizers). Off: the
+  // model works in physical units, as pdearena's models do (PDE-Refiner's noise levels are
+  // set against the data's own scale).
+  bool normalize = true;
   std::uint64_t seed = 0;
   std::int64_t checkpoint_every = 0; // steps; 0: at the end of every epoch only
   std::int64_t validate_every = 0;   // steps; 0: at the end of every epoch only
