@@ -210,6 +210,9 @@ class AutoregressiveTask : public Task {
   }
   std::string kind() const override { return "autoregressive"; }
   std::int64_t num_examples(const TrajectoryShape& s) const override {
+    PDS_CHECK(s.num_times > history_, "autoregressive task: history = " << history_ << " needs more than "
+                                                                        << history_ << " frames per trajectory, got "
+                                                                        << s.num_times);
     // The frames an example spans: history + unroll of them, `stride` apart.
     const auto span = stride_ * (history_ + unroll_ - 1) + 1;
     PDS_CHECK(s.num_times >= span, "autoregressive task: history = "

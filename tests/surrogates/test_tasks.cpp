@@ -417,3 +417,34 @@ TEST_F(Tasks, ResolutionKeepsEveryXthPointAndTthFrame) {
   EXPECT_NE(error_of([&] { task("[task]\nkind = \"operator\"\nreduce_x = 0\n", Layout::Field); }).find("reduce_x"),
             std::string::npos);
 }
+
+// [task] stride: a model step spans `stride` stored frames. Training takes every phase; the
+// validation rollout steps from frame 0.
+TEST_F(Tasks, AutoregressiveStrideStepsSeveralFramesFromEveryPhase) {
+  Trajectory traj;
+  traj.params = {1.0, 2.0};
+  for (int t = 0; t < 11; ++t) traj.times.push_back(0.2 * t);
+  traj.frames = torch::arange(11 * 4, torch::kFloat32).reshape({11, 1, 4});
+  const auto shape = TrajectoryShape::of(traj);
+  auto ar = task("[task]\nkind = \"autoregressive\"\nhistory = 2\nunroll = 2\nstride = 3\n", Layout::Field);
+  // history 2 + unroll 2 frames, 3 apart, span 10 frames: starts 0 and 1.
+  ASSERT_EQ(ar->num_examples(shape), 2);
+  for (std::int64_t i = 0; i < 2; ++i) {
+    const auto e = ar->example(traj, i);
+    EXPECT_TRUE(e.input.equal(torch::cat({traj.frames[i], traj.frames[i + 3]}))) << i;
+    EXPECT_TRUE(e.target.equal(torch::cat({traj.frames[i + 6], traj.frames[i + 9]}))) << i;
+  }
+  EXPECT_EQ(ar->options_json()["stride"], 3);
+  EXPECT_FALSE(task("[task]\nkind = \"autoregressive\"\n", Layout::Field)->options_json().contains("stride"));
+  // Validation rolls out over frames 0, 3, 6, 9 after the history's 0 and 3: 2 steps.
+  auto val = rollout_validation_task(*ar, shape);
+  ASSERT_EQ(val->num_examples(shape), 1);
+  const auto v = val->example(traj, 0);
+  EXPECT_TRUE(v.target.equal(torch::cat({traj.frames[6], traj.frames[9]})));
+  auto wide = task("[task]\nkind = \"autoregressive\"\nstride = 12\n", Layout::Field);
+  EXPECT_EQ(error_of([&] { wide->num_examples(shape); }),
+            "autoregressive task: history = 1 and unroll = 1 at stride = 12 need at least 13 frames per trajectory, "
+            "got 11");
+  EXPECT_NE(error_of([] { task("[task]\nkind = \"autoregressive\"\nstride = 0\n", Layout::Field); }).find("stride"),
+            std::string::npos);
+}
