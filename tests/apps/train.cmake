@@ -294,3 +294,9 @@ cli_test(unet_modern_ks "unit" bash -c "$<TARGET_FILE:pdestream> generate --conf
   --set output.dir=ks_um && \
   ${EXPECT_STR} ok 'unet_modern / autoregressive on 1 trajectories of ks_um.h5' \
   $<TARGET_FILE:pdestream> evaluate --run ks_um")
+
+# PDE-Refiner and its baselines from the shipped KS configs, small: strided rollouts, the
+# high-correlation times, --noise-samples in HDF5 and ParaView, 1 against 2 ranks, online.
+cli_test(ks_refiner "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/ks_refiner.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
+  ${PDS} ${PROJECT_SOURCE_DIR}/configs ${PY} ${MPI2})
+set_tests_properties(cli_ks_refiner PROPERTIES PROCESSORS 2 TIMEOUT 600)

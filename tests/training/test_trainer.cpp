@@ -683,3 +683,71 @@ TEST(Objectives, CapeWithMseStaysBoundedOnDecayedStates) {
     }
   }
 }
+
+namespace {
+
+std::shared_ptr<surrogates::Surrogate> small_refiner(std::uint64_t seed) {
+  torch::manual_seed(seed);
+  return surrogates::make_model_from_json(
+      {{"name", "pde_refiner"}, {"dim", 1}, {"in_channels", 2}, {"out_channels", 1},
+       {"base", {{"name", "unet_modern"}, {"hidden", 8}, {"ch_mults", {1, 2}}}}},
+      "test");
+}
+
+}  // namespace
+
+// PDE-Refiner's objective: each example's refinement step and noise come from its own
+// generator (a shard's losses are the full batch's), 2 ranks follow 1, the trained sampler
+// (K + 1 passes) beats persistence on travelling waves, and the model insists on its objective.
+TEST(Objectives, PdeRefinerFollowsOneRankAndLearnsTheStep) {
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  auto [x, y] = waves(8, 1);
+  auto objective = make_objective("pde_refiner", nlohmann::json::object());
+  auto model = small_refiner(4);
+  Batch all{x, y, 8, 0}, shard{x.narrow(0, 3, 4), y.narrow(0, 3, 4), 8, 3};
+  const auto full = run_objective(*objective, *model, all).loss.detach();
+  const auto part = run_objective(*objective, *model, shard).loss.detach();
+  EXPECT_EQ(full.sizes(), torch::IntArrayRef({8}));
+  EXPECT_TRUE(torch::allclose(full.narrow(0, 3, 4), part, 1e-5, 1e-7)) << "a shard draws as the full batch does";
+  EXPECT_TRUE(torch::equal(run_objective(*objective, *model, all).loss.detach(), full));
+  EXPECT_FALSE(torch::equal(run_objective(*objective, *model, all, 1).loss.detach(), full)) << "new draws per step";
+
+  auto o = options(2);
+  o.batch_size = 4;
+  o.objective = "pde_refiner";
+  o.normalize = false;
+  auto r = fit_parallel_and_serial(o, x, y, [] { return small_refiner(5); });
+  EXPECT_LT(r.weight_difference(), 1e-5) << "2 ranks follow 1 rank with the pde_refiner objective";
+
+  // Overfit 8 examples; the sampler's mean prediction against the persistence error.
+  auto fit = options(400);
+  fit.batch_size = 8;
+  fit.objective = "pde_refiner";
+  fit.normalize = false;
+  fit.lr = 3e-3;
+  auto trained = small_refiner(6);
+  Trainer t(trained, fit, MPI_COMM_WORLD, "");
+  surrogates::UnitGaussianNormalizer in(2), out(1);
+  in->update(x);
+  out->update(y);
+  t.set_normalizers(in, out);  // ignored: normalize = false
+  TensorDataSource data(x, y, fit.batch_size, 3, rank, size);
+  t.fit(data);
+  trained->eval();
+  const auto pred = t.predict(x);  // no normalisers: physical units in and out
+  const double err = ((pred - y).norm() / y.norm()).item<double>();
+  const double persistence = ((x.narrow(1, 1, 1) - y).norm() / y.norm()).item<double>();
+  std::printf("pde_refiner overfit 8 waves: relative L2 %.4f (persistence %.4f)\n", err, persistence);
+  EXPECT_LT(err, persistence / 5);
+
+  // The model trains with its own objective only, and the objective needs the model.
+  auto plain = options(1);
+  EXPECT_EQ(pdestream::testing::error_of([&] { Trainer bad(small_refiner(1), plain, MPI_COMM_WORLD, ""); }),
+            "model pde_refiner trains with [training] objective = \"pde_refiner\", got \"supervised\"");
+  Trainer mlp(small_mlp(1), o, MPI_COMM_WORLD, "");
+  auto [xm, ym] = toy_data(8);
+  TensorDataSource mlp_data(xm, ym, 4, 1, rank, size);
+  EXPECT_NE(pdestream::testing::error_of([&] { mlp.fit(mlp_data); })
+                .find("objective pde_refiner: expected a model of name \"pde_refiner\", got mlp"),
+            std::string::npos);
+}
