@@ -118,6 +118,30 @@ torch::Tensor PdeRefinerImpl::infer(const torch::Tensor& x, const torch::Tensor&
   return forward(x, cond);
 }
 
+std::pair<torch::Tensor, torch::Tensor> PdeRefinerImpl::infer_samples(const torch::Tensor& x, const torch::Tensor& cond,
+                                                                       std::int64_t samples, std::uint64_t seed) {
+  PDS_CHECK(samples >= 2, "pde_refiner: expected at least 2 samples for a spread, got " << samples);
+  const auto b = x.size(0);
+  // Sample-major: rows s * B .. s * B + B - 1 hold sample s of every example.
+  std::vector<std::uint64_t> seeds;
+  for (std::int64_t s = 0; s < samples; ++s)
+    for (std::int64_t i = 0; i < b; ++i)
+      seeds.push_back(splitmix64(splitmix64(seed ^ static_cast<std::uint64_t>(i)) ^ static_cast<std::uint64_t>(s)));
+  set_noise_seeds(seeds);
+  auto repeat = [&](const torch::Tensor& t) {
+    if (!t.defined()) return t;
+    std::vector<std::int64_t> reps(t.dim(), 1);
+    reps[0] = samples;
+    return t.repeat(reps);
+  };
+  auto sizes = x.sizes().vec();
+  sizes[1] = options_.out_channels;
+  sizes.insert(sizes.begin(), samples);
+  const auto all = infer(repeat(x), repeat(cond)).reshape(sizes);
+  set_noise_seeds({});
+  return {all.mean(0), all.std(0)};
+}
+
 nlohmann::json PdeRefinerImpl::options_json() const {
   auto j = options_.to_json();
   j["base"] = model_->options_json();

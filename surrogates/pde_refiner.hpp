@@ -78,6 +78,12 @@ class PdeRefinerImpl : public Surrogate {
   void set_noise_seeds(std::vector<std::uint64_t> seeds) override;
   void pretty_print(std::ostream& os) const override;
 
+  // S predictions of the next state of every example, from S noise seeds per example
+  // (derived from `seed` and the example's index): their mean and standard deviation, both
+  // [B, C, *spatial]. evaluate rolls S samples out the same way, a trajectory at a time.
+  std::pair<torch::Tensor, torch::Tensor> infer_samples(const torch::Tensor& x, const torch::Tensor& cond,
+                                                        std::int64_t samples, std::uint64_t seed);
+
   // The pieces the objective uses. step [B] holds each example's j in 0..K.
   torch::Tensor denoise(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& step,
                         const torch::Tensor& cond);

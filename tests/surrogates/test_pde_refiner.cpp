@@ -154,6 +154,20 @@ TEST_F(PdeRefinerModel, InferIsTheDdpmSamplerWithVPrediction) {
   EXPECT_EQ(draws, 4u);  // the initial noise and one draw after each of the first K passes
 }
 
+// S samples of one step: their mean and a positive spread, reproducible from the seed.
+TEST_F(PdeRefinerModel, InferSamplesGivesTheMeanAndTheSpread) {
+  auto r = small_refiner(1);
+  const auto x = torch::randn({2, 1, 32}), cond = torch::rand({2, 1});
+  const auto [mean, std] = r->infer_samples(x, cond, 6, 3);
+  EXPECT_EQ(mean.sizes(), torch::IntArrayRef({2, 1, 32}));
+  EXPECT_EQ(std.sizes(), torch::IntArrayRef({2, 1, 32}));
+  EXPECT_GT(std.min().item<double>(), 0.0);
+  const auto [mean2, std2] = r->infer_samples(x, cond, 6, 3);
+  EXPECT_TRUE(torch::equal(mean, mean2));
+  EXPECT_EQ(error_of([&] { r->infer_samples(x, cond, 1, 3); }),
+            "pde_refiner: expected at least 2 samples for a spread, got 1");
+}
+
 // The target is the change over one step, scaled by 1 / difference_weight, and back.
 TEST_F(PdeRefinerModel, TheDifferenceTarget) {
   auto r = small_refiner();
