@@ -16,6 +16,7 @@
 #include "core/runtime.hpp"
 #include "surrogates/mlp.hpp"
 #include "surrogates/model_file.hpp"
+#include "surrogates/pde_refiner.hpp"
 #include "surrogates/registry.hpp"
 #include "tests/test_util.hpp"
 #include "training/trainer.hpp"
@@ -717,7 +718,20 @@ TEST(Objectives, PdeRefinerFollowsOneRankAndLearnsTheStep) {
   o.objective = "pde_refiner";
   o.normalize = false;
   auto r = fit_parallel_and_serial(o, x, y, [] { return small_refiner(5); });
-  EXPECT_LT(r.weight_difference(), 1e-5) << "2 ranks follow 1 rank with the pde_refiner objective";
+  // Biases that feed a GroupNorm with one channel per group (the output norm at hidden 8) are
+  // removed by it: their exact gradient is 0, and Adam turns the rounding noise in it into
+  // full-size steps of either sign (as CAPE's CNN_2.bias), which then nudge their neighbours.
+  // They cannot change an output: the predictions are what must agree.
+  std::printf("pde_refiner on %d ranks: weights within %.3g of 1 rank\n", size, r.weight_difference());
+  {
+    auto& mp = dynamic_cast<surrogates::PdeRefinerImpl&>(r.parallel->model());
+    auto& ms = dynamic_cast<surrogates::PdeRefinerImpl&>(r.serial->model());
+    const auto [mean_p, std_p] = mp.infer_samples(x, {}, 2, 9);
+    const auto [mean_s, std_s] = ms.infer_samples(x, {}, 2, 9);
+    const double out = (mean_p - mean_s).abs().max().item<double>();
+    std::printf("pde_refiner on %d ranks: predictions within %.3g of 1 rank\n", size, out);
+    EXPECT_LT(out, 1e-5) << "2 ranks follow 1 rank with the pde_refiner objective";
+  }
 
   // Overfit 8 examples; the sampler's mean prediction against the persistence error.
   auto fit = options(400);
