@@ -17,7 +17,10 @@
 #              (c) PDE-Refiner, K = 3, min noise std 4e-7 (configs/ks_refiner.toml)
 #              (d) (c) trained online (configs/ks_refiner_online.toml): as many simulations,
 #                  each example drawn EPOCHS times from a FIRO buffer
-#   each trains on 1 thread; two run at a time.
+#   each trains on 1 thread; two run at a time. Two diagnostic rows ask how much of (c)'s
+#   deficit is its one-step level's share of the training (j = K is drawn for a quarter of
+#   the examples): (a') = (a) for a quarter of the steps (its cosine schedule over those),
+#   and (a'') = (a) at batch 16 (a quarter of each batch) for as many steps as (a).
 # Evaluation: `pdestream evaluate` rolls every test trajectory out from its first frame for
 # 159 steps (127.2 time units); PDE-Refiner with NOISE samples per trajectory (the prediction
 # is their mean).
@@ -44,8 +47,8 @@ offline=$(( (TRAIN * 100 + 94) / 95 ))
   --samples "$TEST" --set solver.t_final=127.8 --set sampler.seed=7 --out "$OUT/test.h5" \
   --set output.dir="$OUT/gen_test" | tail -1
 gen_s=$SECONDS
-common=(--set training.lr="$LR" --set training.batch_size=64 --set training.threads=1)
-offline_set=(--set data.path="$OUT/train.h5" --set training.epochs="$EPOCHS")
+common=(--set training.lr="$LR" --set training.threads=1)
+offline_set=(--set data.path="$OUT/train.h5" --set training.epochs="$EPOCHS" --set training.batch_size=64)
 
 train() {  # train NAME CONFIG [--set ...]: in the background, its seconds saved beside it
   local name=$1 cfg=$2
@@ -68,10 +71,16 @@ train mse configs/ks_unet_mse.toml "${pds[@]}" "${offline_set[@]}" --set model.h
 train refiner configs/ks_refiner.toml "${pds[@]}" "${offline_set[@]}" --set model.base.hidden="$HIDDEN"
 wait
 train pushforward configs/ks_unet_pushforward.toml "${pds[@]}" "${offline_set[@]}" --set model.hidden="$HIDDEN"
-train online configs/ks_refiner_online.toml "${mpi[@]}" "${pds[@]}" --set model.base.hidden="$HIDDEN" \
+train online configs/ks_refiner_online.toml "${mpi[@]}" "${pds[@]}" --set model.base.hidden="$HIDDEN" --set training.batch_size=64 \
   --set simulation.samples="$TRAIN" --set online.pseudo_epochs="$EPOCHS"
 wait
-for name in mse pushforward refiner online; do
+steps=$(grep -o 'done: step [0-9]*' "$OUT/mse.log" | tr -dc 0-9)
+train mse_quarter configs/ks_unet_mse.toml "${pds[@]}" "${offline_set[@]}" --set model.hidden="$HIDDEN" \
+  --set training.max_steps=$((steps / 4))
+train mse_b16 configs/ks_unet_mse.toml "${pds[@]}" "${offline_set[@]}" --set model.hidden="$HIDDEN" \
+  --set training.max_steps="$steps" --set training.batch_size=16
+wait
+for name in mse mse_quarter mse_b16 pushforward refiner online; do
   extra=()
   [[ $name == refiner || $name == online ]] && extra=(--noise-samples "$NOISE")
   if [[ ${REUSE:-0} != 1 || ! -f "$OUT/$name.json" ]]; then
@@ -91,7 +100,8 @@ echo
 import json, re, sys
 out, noise = sys.argv[1], sys.argv[2]
 rows = [("mse", "(a) U-Net, one-step MSE"), ("pushforward", "(b) U-Net, pushforward"),
-        ("refiner", "(c) PDE-Refiner, K = 3"), ("online", "(d) PDE-Refiner online")]
+        ("refiner", "(c) PDE-Refiner, K = 3"), ("online", "(d) PDE-Refiner online"),
+        ("mse_quarter", "(a') (a) for a quarter of the steps"), ("mse_b16", "(a'') (a) at batch 16")]
 print("| model | parameters | train s | steps | corr > 0.8 (s) | > 0.9 | > 0.95 | mean per trajectory > 0.8 | "
       "first-step rel. L2 | eval s |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -118,7 +128,7 @@ print()
 print("| model | spread vs error correlation (per step) | spread horizon (s, mean) | true horizon (s, mean) | "
       "correlation over trajectories | mean abs. difference (s) |")
 print("|---|---:|---:|---:|---:|---:|")
-for name, label in rows[2:]:
+for name, label in rows[2:4]:
     u = json.load(open(f"{out}/{name}.json"))["uncertainty"]
     mean = lambda v: sum(v) / len(v)
     print(f"| {label} | {u['spread_error_correlation']:.3f} | {mean(u['spread_horizon']):.1f} | "
