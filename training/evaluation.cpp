@@ -27,6 +27,12 @@ namespace pdestream::training {
 
 namespace {
 
+// A tensor's values in float64, flattened.
+std::vector<double> as_doubles(const torch::Tensor& t) {
+  auto d = t.contiguous().to(torch::kFloat64).flatten();
+  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
 // The predicted frames a PNG shows: early, middle and final (distinct); the initial state
 // of a field_at_time trajectory is skipped when there are enough later frames.
 std::vector<std::size_t> png_frames(std::size_t frames, const std::string& task) {
@@ -43,16 +49,12 @@ std::string write_sample_png(const std::string& dir, std::int64_t id, const Traj
                              const std::vector<std::string>& channels, const std::string& task) {
   const auto nx = static_cast<int>(e.prediction.size(2)), ny = static_cast<int>(e.prediction.size(3));
   const auto frames = png_frames(e.times.size(), task);
-  auto as_vector = [](const torch::Tensor& t) {
-    auto d = t.contiguous().to(torch::kFloat64);
-    return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
-  };
   std::vector<std::vector<io::ImagePanel>> rows;
   int group = 0;
   for (auto f : frames) {
     std::vector<io::ImagePanel> row;
     for (std::size_t c = 0; c < channels.size(); ++c) {
-      auto panels = io::comparison_panels(as_vector(e.prediction[f][c]), as_vector(e.truth[f][c]), nx, ny,
+      auto panels = io::comparison_panels(as_doubles(e.prediction[f][c]), as_doubles(e.truth[f][c]), nx, ny,
                                           channels[c], group++);
       row.insert(row.end(), panels.begin(), panels.end());
     }
@@ -154,10 +156,6 @@ nlohmann::json breakdown(const std::vector<std::string>& names, const std::vecto
   return out;
 }
 
-std::vector<double> as_doubles(const torch::Tensor& t) {
-  auto d = t.contiguous().to(torch::kFloat64).flatten();
-  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
-}
 
 // The spread of S sampled rollouts [S, T, C, *spatial]: their standard deviation, its RMS per
 // step, and how well the samples still agree with each other (mean pairwise correlation).
@@ -318,20 +316,16 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
     }
   }
   e.relative_l2 = relative_l2(e.prediction.flatten().unsqueeze(0), e.truth.flatten().unsqueeze(0)).item<double>();
-  auto as_vector = [](const torch::Tensor& t) {
-    auto d = t.contiguous().to(torch::kFloat64).flatten();
-    return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
-  };
-  e.per_step = as_vector(relative_l2(e.prediction, e.truth));
+  e.per_step = as_doubles(relative_l2(e.prediction, e.truth));
   e.params = traj.params;
   const auto nrmse = nrmse_per_step(e.prediction, e.truth);
-  e.nrmse_per_step = as_vector(nrmse);
+  e.nrmse_per_step = as_doubles(nrmse);
   e.nrmse = nrmse.mean().item<double>();
   const auto rmse = rmse_per_step(e.prediction, e.truth);
-  e.rmse_per_step = as_vector(rmse);
+  e.rmse_per_step = as_doubles(rmse);
   e.rmse = rmse.mean().item<double>();
-  e.correlation_per_step = as_vector(correlation_per_step(e.prediction, e.truth));
-  e.conservation_sq = as_vector(conservation_sq(e.prediction, e.truth));
+  e.correlation_per_step = as_doubles(correlation_per_step(e.prediction, e.truth));
+  e.conservation_sq = as_doubles(conservation_sq(e.prediction, e.truth));
   return e;
 }
 
@@ -614,13 +608,11 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
                    {"horizon_mean_abs_difference", gap}};
   }
   const auto by_parameter = breakdown(param_names, params, errors, nrmses, rmses);
-  double rmse = 0;  // every trajectory predicts as many frames: the mean over (trajectory, frame)
-  for (double v : rmses) rmse += v / static_cast<double>(n);
+  const double rmse = mean_value(rmses);  // every trajectory predicts as many frames: the mean over (trajectory, frame)
 
   std::vector<double> sorted = errors;
   std::sort(sorted.begin(), sorted.end());
-  double mean = 0;
-  for (double v : errors) mean += v / static_cast<double>(n);
+  const double mean = mean_value(errors);
   const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   const auto worst = std::max_element(errors.begin(), errors.end()) - errors.begin();
   std::ostringstream os;
