@@ -429,6 +429,31 @@ std::vector<std::pair<double, double>> SectionReader::get_ranges(const std::stri
   return out;
 }
 
+std::vector<std::vector<double>> SectionReader::get_points(const std::string& key, int dim,
+                                                           std::optional<std::vector<std::vector<double>>> fallback) {
+  state_->used.insert(key);
+  const TomlValue* v = lookup(state_->table, key);
+  const std::string expected = "a list of points with " + std::to_string(dim) + " coordinates each";
+  if (!v) {
+    PDS_CHECK(fallback.has_value(), where(key) << ": missing required key (expected " << expected << ")");
+    return *fallback;
+  }
+  PDS_CHECK(v->is_array(), where(key) << ": expected " << expected << ", got " << describe(*v));
+  std::vector<std::vector<double>> out;
+  for (const auto& e : v->as_array()) {
+    PDS_CHECK(e.is_array() && static_cast<int>(e.as_array().size()) == dim,
+              where(key) << ": expected " << expected << ", got " << describe(e));
+    std::vector<double> point;
+    for (const auto& n : e.as_array()) {
+      PDS_CHECK(n.is_floating() || n.is_integer(), where(key) << ": expected " << expected << ", got " << describe(e));
+      point.push_back(n.is_floating() ? n.as_floating() : static_cast<double>(n.as_integer()));
+      PDS_CHECK(std::isfinite(point.back()), where(key) << ": expected finite coordinates, got " << point.back());
+    }
+    out.push_back(point);
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, double>> SectionReader::get_number_table(const std::string& key) {
   state_->used.insert(key);
   const TomlValue* v = lookup(state_->table, key);

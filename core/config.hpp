@@ -88,6 +88,9 @@ class SectionReader {
   std::pair<double, double> get_range(const std::string& key);
   // A list of [low, high] pairs, `[[0.5, 1.5], [0.1, 4.0]]`, each with low <= high.
   std::vector<std::pair<double, double>> get_ranges(const std::string& key);
+  // A list of points with `dim` finite coordinates each, `[[0.5, 1.0, 1.2], [1.5, 1.0, 0.3]]`.
+  std::vector<std::vector<double>> get_points(const std::string& key, int dim,
+                                              std::optional<std::vector<std::vector<double>>> fallback = {});
   // An inline table of numbers, `{ beta = 0.4, nu = 0.01 }`, in key order.
   std::vector<std::pair<std::string, double>> get_number_table(const std::string& key);
   // A list of such tables, `[{ beta = 0.1 }, { beta = 0.4 }]`.

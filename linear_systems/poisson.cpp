@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/npy.hpp"
 #include "core/runtime.hpp"
 #include "linear_systems/learners.hpp"
 #include "linear_systems/matrix_io.hpp"
@@ -27,64 +28,10 @@ BoundaryKind parse_kind(const std::string& s, const std::string& spec) {
   PDS_FAIL("--bc: expected dirichlet or neumann (or d / n), got '" << s << "' in '" << spec << "'");
 }
 
-// ---- .npy obstacle masks ----------------------------------------------------------------------
-
-struct NpyHeader {
-  std::vector<int> shape;
-  std::streamoff data_offset = 0;
-};
-
-// The value text of `key` in a .npy header dict ("{'descr': '|u1', 'shape': (4, 5), ...}").
-std::string dict_value(const std::string& dict, const std::string& key) {
-  const auto k = dict.find("'" + key + "'");
-  if (k == std::string::npos) return "";
-  auto p = dict.find(':', k);
-  if (p == std::string::npos) return "";
-  ++p;
-  while (p < dict.size() && dict[p] == ' ') ++p;
-  const char open = p < dict.size() ? dict[p] : '\0';
-  const char close = open == '(' ? ')' : open == '\'' ? '\'' : ',';
-  const auto e = dict.find(close, p + 1);
-  if (e == std::string::npos) return "";
-  return open == '(' || open == '\'' ? dict.substr(p + 1, e - p - 1) : dict.substr(p, e - p);
-}
-
-NpyHeader read_npy_header(const std::string& path) {
-  const std::string expected = "a NumPy .npy mask of uint8 or bool (nonzero = solid)";
-  std::ifstream in(path, std::ios::binary);
-  PDS_CHECK(in, "--obstacle " << path << ": expected none, sphere, box, random-boxes or " << expected
-                              << ", found no such file");
-  char magic[8] = {};
-  in.read(magic, 8);
-  PDS_CHECK(in && std::memcmp(magic, "\x93NUMPY", 6) == 0,
-            path << ": expected " << expected << ", got a file without the .npy magic bytes");
-  const int major = static_cast<unsigned char>(magic[6]);
-  std::size_t length = 0;
-  unsigned char len[4] = {};
-  in.read(reinterpret_cast<char*>(len), major == 1 ? 2 : 4);
-  length = len[0] | (len[1] << 8) | (major == 1 ? 0 : (len[2] << 16) | (static_cast<std::size_t>(len[3]) << 24));
-  std::string dict(length, '\0');
-  in.read(dict.data(), static_cast<std::streamsize>(length));
-  PDS_CHECK(in && (major == 1 || major == 2 || major == 3), path << ": expected " << expected
-                                                                << ", got a truncated or unknown .npy header");
-  NpyHeader h;
-  h.data_offset = (major == 1 ? 10 : 12) + static_cast<std::streamoff>(length);
-  const std::string descr = dict_value(dict, "descr");
-  PDS_CHECK(descr == "|u1" || descr == "|b1" || descr == "|i1" || descr == "<u1",
-            path << ": expected " << expected << ", got dtype '" << descr << "'");
-  PDS_CHECK(dict_value(dict, "fortran_order").find("False") != std::string::npos,
-            path << ": expected a C-order array (numpy's default), got fortran_order = True");
-  std::stringstream shape(dict_value(dict, "shape"));
-  std::string item;
-  while (std::getline(shape, item, ',')) {
-    const auto a = item.find_first_not_of(' ');
-    if (a == std::string::npos) continue;
-    h.shape.push_back(std::atoi(item.c_str() + a));
-  }
-  PDS_CHECK(h.shape.size() == 2 || h.shape.size() == 3,
-            path << ": expected a 2D (ny, nx) or 3D (nz, ny, nx) mask, got " << h.shape.size() << " dimensions");
-  for (int s : h.shape) PDS_CHECK(s >= 2, path << ": expected at least 2 cells per axis, got a size of " << s);
-  return h;
+std::string missing_obstacle(const std::string& path) {
+  return "--obstacle " + path +
+         ": expected none, sphere, box, random-boxes or a NumPy .npy mask of uint8 or bool (nonzero = solid), "
+         "found no such file";
 }
 
 // ---- manufactured solution ---------------------------------------------------------------------
@@ -321,7 +268,9 @@ void PoissonOptions::validate() const {
   if (rhs == "file") PDS_CHECK(!rhs_file.empty(), "--rhs: expected a vector file name, got an empty one");
 }
 
-std::vector<int> PoissonOptions::mask_file_shape(const std::string& path) { return read_npy_header(path).shape; }
+std::vector<int> PoissonOptions::mask_file_shape(const std::string& path) {
+  return read_npy_mask_header(path, missing_obstacle(path)).shape;
+}
 
 // ---- the problem ---------------------------------------------------------------------------------
 
@@ -387,7 +336,7 @@ void PoissonProblem::build_mask() {
   }
   std::vector<unsigned char> from_file;
   if (ob.kind == "file") {
-    const NpyHeader header = read_npy_header(ob.file);
+    const NpyMaskHeader header = read_npy_mask_header(ob.file, missing_obstacle(ob.file));
     std::vector<int> want;
     for (int a = o.dim - 1; a >= 0; --a) want.push_back(o.n[a]);
     const auto text = [](const std::vector<int>& s) {

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "solvers/acoustic.hpp"
 #include "solvers/burgers1d.hpp"
 #include "solvers/fv1d.hpp"
 #include "solvers/heat2d.hpp"
@@ -41,6 +42,18 @@ struct Entry {
 // library link would silently drop.
 std::map<std::string, Entry>& registry() {
   static std::map<std::string, Entry> r = {
+      {"acoustic2d",
+       {"2D linear acoustics in a room (box, L-shape or .npy mask) with impedance walls, staggered FDTD on DMDA, "
+        "Gaussian pulse at a sampled source position, receivers",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<Acoustic>(AcousticOptions::from_section(2, s), comm);
+        }}},
+      {"acoustic3d",
+       {"3D linear acoustics in a room (box, L-shape or .npy mask) with impedance walls, staggered FDTD on DMDA, "
+        "Gaussian pulse at a sampled source position, receivers",
+        [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {
+          return std::make_unique<Acoustic>(AcousticOptions::from_section(3, s), comm);
+        }}},
       {"advection1d",
        {"1D advection u_t + beta u_x = 0, periodic, MUSCL finite volumes + SSP-RK2, PDEBench random data",
         [](SectionReader& s, MPI_Comm comm) -> std::unique_ptr<Solver> {

@@ -53,6 +53,11 @@ class Solver {
   // This rank's block of the current state.
   virtual Field snapshot() const = 0;
 
+  // Point receivers sampled at every time step, for solvers that have them: their names, and
+  // one row (time, value per receiver) per step since reset(), identical on every rank.
+  virtual std::vector<std::string> receiver_names() const { return {}; }
+  virtual std::vector<std::vector<double>> receiver_rows() const { return {}; }
+
   // Times of the num_outputs() + 1 snapshots of a full trajectory (initial state included).
   std::vector<double> output_times() const;
 

@@ -57,4 +57,25 @@ std::string read_text(const std::string& path) {
   return os.str();
 }
 
+void write_npy(const std::string& path, const std::vector<int>& shape, const std::vector<unsigned char>& data,
+               MPI_Comm comm, const std::string& descr) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
+    for (int s : shape) dict += std::to_string(s) + ", ";
+    dict += "), }";
+    while ((10 + dict.size() + 1) % 64) dict += ' ';
+    dict += '\n';
+    std::ofstream out(path, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const unsigned short len = static_cast<unsigned short>(dict.size());
+    const char l[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+    out.write(l, 2);
+    out << dict;
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  }
+  MPI_Barrier(comm);
+}
+
 }  // namespace pdestream::testing

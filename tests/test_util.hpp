@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -18,6 +19,11 @@ std::string source_path(const std::string& relative);
 // Write a text file (overwriting).
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
+
+// A .npy array of one-byte values with the given shape (C order); rank 0 of `comm` writes,
+// then all wait.
+void write_npy(const std::string& path, const std::vector<int>& shape, const std::vector<unsigned char>& data,
+               MPI_Comm comm, const std::string& descr = "|u1");
 
 // Runs f and returns the message of the pdestream::Error it throws ("" if it throws none).
 template <class F>

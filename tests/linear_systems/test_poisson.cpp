@@ -119,24 +119,9 @@ std::vector<double> natural_everywhere(DM dm, Vec v) {
   return out;
 }
 
-// A .npy file of uint8 with the given shape (rank 0 writes).
 void write_npy(const std::string& path, const std::vector<int>& shape, const std::vector<unsigned char>& data,
                const std::string& descr = "|u1") {
-  if (comm_rank(world()) == 0) {
-    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
-    for (int s : shape) dict += std::to_string(s) + ", ";
-    dict += "), }";
-    while ((10 + dict.size() + 1) % 64) dict += ' ';
-    dict += '\n';
-    std::ofstream out(path, std::ios::binary);
-    out.write("\x93NUMPY\x01\x00", 8);
-    const unsigned short len = static_cast<unsigned short>(dict.size());
-    const char l[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(l, 2);
-    out << dict;
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  }
-  MPI_Barrier(world());
+  pdestream::testing::write_npy(path, shape, data, world(), descr);
 }
 
 }  // namespace
