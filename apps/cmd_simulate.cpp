@@ -5,9 +5,11 @@
 //   pdestream simulate heat2d --config configs/heat2d.toml --set solver.t_left=1 --paraview runs/pv
 //   mpirun -np 2 pdestream simulate heat2d --config configs/heat2d.toml --hdf5 runs/one.h5 \
 //          -ksp_type cg -pc_type gamg
+//   mpirun -np 2 pdestream simulate acoustic3d --config configs/acoustic_cube.toml --set solver.x0=0.6
 //
 // Writes <output.dir>/config.toml (merged) and <output.dir>/metrics.jsonl (one line per
-// output: time, min/max/mean, KSP iterations, wall time).
+// output: time, min/max/mean, KSP iterations, wall time); solvers with receivers add
+// <output.dir>/receivers.csv (t, then one column per receiver, a row per time step).
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +21,7 @@
 
 #include "apps/cli.hpp"
 #include "core/error.hpp"
+#include "io/csv.hpp"
 #include "io/hdf5_dataset.hpp"
 #include "io/paraview.hpp"
 #include "solvers/heat2d.hpp"
@@ -101,7 +104,7 @@ void run_simulate(const SimulateArgs& args, MPI_Comm world) {
       metrics << line.dump() << "\n" << std::flush;
       std::ostringstream os;
       os.precision(4);
-      os << "[simulate] output " << k << "/" << n << "  t=" << solver->time() << "  u in [" << stats.min
+      os << "[simulate] output " << k << "/" << n << "  t=" << solver->time() << "  " << solver->channels()[0] << " in [" << stats.min
          << ", " << stats.max << "]  mean " << stats.mean;
       if (heat) os << "  KSP its " << heat->ksp_iterations();
       print0(world, os.str());
@@ -114,12 +117,20 @@ void run_simulate(const SimulateArgs& args, MPI_Comm world) {
     hdf5->write_params({p});
     hdf5->close();
   }
+  const auto receivers = solver->receiver_names();
+  collective_try(world, [&] {
+    if (receivers.empty() || comm_rank(world) != 0) return;
+    std::vector<std::string> header = {"t"};
+    header.insert(header.end(), receivers.begin(), receivers.end());
+    io::write_csv(out.dir + "/receivers.csv", header, solver->receiver_rows());
+  });
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
   std::ostringstream os;
   os << "[simulate] " << solver->name() << " on " << comm_size(world) << " rank(s): " << n
      << " outputs in " << format_seconds(wall) << "; run dir " << out.dir;
   if (paraview) os << "; ParaView " << paraview->pvd_path();
   if (!args.hdf5.empty()) os << "; HDF5 " << args.hdf5;
+  if (!receivers.empty()) os << "; receivers " << out.dir << "/receivers.csv";
   print0(world, os.str());
 }
 
