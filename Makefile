@@ -36,6 +36,7 @@ demo: build
 bench: build
 	@bash bench/heat2d.sh $(BUILD_DIR)/bin/bench_heat2d
 	@bash bench/solvers.sh $(BUILD_DIR)/bin/bench_solvers
+	@bash bench/acoustic.sh $(BUILD_DIR)/bin/bench_acoustic
 	@bash bench/relax.sh $(BUILD_DIR)/bin/bench_relax
 	@bash bench/poisson.sh $(BUILD_DIR)/bin/bench_poisson
 
