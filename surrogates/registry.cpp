@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "surrogates/cape.hpp"
+#include "surrogates/deeponet.hpp"
 #include "surrogates/fno.hpp"
 #include "surrogates/mlp.hpp"
 #include "surrogates/option_reader.hpp"
@@ -139,6 +140,25 @@ std::shared_ptr<Surrogate> build_pde_refiner(OptionReader& r, const ModelShape& 
   return std::make_shared<PdeRefinerImpl>(o, base);
 }
 
+// DeepONet on points: the trunk takes the task's coordinates, the branch its condition.
+std::shared_ptr<Surrogate> build_deeponet(OptionReader& r, const ModelShape& shape) {
+  DeepOnetOptions o;
+  o.in_channels = shape.in_channels;
+  o.out_channels = shape.out_channels;
+  o.cond_dim = r.get_int("cond_dim", shape.cond_dim, 0, 65536);
+  o.latent = r.get_int("latent", o.latent, 1, 1 << 16);
+  o.branch_width = r.get_int("branch_width", o.branch_width, 1, 1 << 16);
+  o.branch_depth = r.get_int("branch_depth", o.branch_depth, 1, 64);
+  o.trunk_width = r.get_int("trunk_width", o.trunk_width, 1, 1 << 16);
+  o.trunk_depth = r.get_int("trunk_depth", o.trunk_depth, 1, 64);
+  o.activation = r.get_string("activation", o.activation, {"sin", "tanh", "gelu"});
+  o.omega0 = r.get_double("omega0", o.omega0, 1e-6, 1e6);
+  o.modified = r.get_bool("modified", o.modified);
+  o.fourier_features = r.get_doubles("fourier_features", std::vector<double>{});
+  o.validate();
+  return std::make_shared<DeepOnetImpl>(o);
+}
+
 struct Entry {
   std::string name;
   Layout layout;
@@ -153,6 +173,7 @@ std::mutex& entries_mutex() {
 // Sorted by name; the built-in models first register themselves here.
 std::vector<Entry>& entries() {
   static std::vector<Entry> e{{"cape", Layout::Field, build_cape},
+                              {"deeponet", Layout::Vector, build_deeponet},
                               {"fno", Layout::Field, build_fno},
                               {"mlp", Layout::Vector, build_mlp},
                               {"pde_refiner", Layout::Field, build_pde_refiner},
