@@ -10,6 +10,7 @@
 //   mpirun -np 2 pdestream evaluate --run runs/heat2d_fno --png runs/eval-png --png-samples 4
 //   pdestream evaluate --run runs/advection_fno --data 1D_Advection_Sols_beta0.4.hdf5 --param beta=0.4
 //   pdestream evaluate --run runs/ks_refiner --data runs/ks_test.h5 --noise-samples 8 --out runs/ks_pred.h5
+//   pdestream evaluate --run runs/acoustic_cube_deeponet --data runs/acoustic_test.h5 --wav runs/acoustic_wav
 //
 // Without --data it uses the run's held-out trajectories: the config's [data] split, or for
 // an online run its validation simulations (<run>/validation.h5 or [online] validation_path).
@@ -31,6 +32,11 @@
 // in ParaView, <out>_std.h5), and the report compares where the samples stop agreeing with
 // each other (mutual correlation below --spread-threshold) with where the truth says the
 // rollout fails, and how the spread follows the error step by step.
+// A pointwise model (DeepONet) trained from a config with [solver] receivers also predicts
+// the receivers' impulse responses at every stored time: <run>/receivers/sample<id>_predicted.csv
+// and _simulated.csv (the stored field interpolated there; the format of simulate's
+// receivers.csv), their RMSE, the model's time per response and per full-field frame, and with
+// --wav DIR the responses as WAV files at the frame rate, alone and convolved with a dry signal.
 
 #include <cmath>
 #include <memory>
@@ -88,6 +94,11 @@ SubcommandRegistration add_evaluate(CLI::App& root) {
                   "The samples' mutual correlation below which a rollout is no longer trusted")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--receivers", args->receivers,
+                  "Pointwise models with [solver] receivers: write the predicted and simulated responses here "
+                  "(default <run>/receivers)");
+  cmd->add_option("--wav", args->wav,
+                  "Also write the receivers' responses as WAV files here, alone and convolved with a dry signal");
   cmd->add_option("--set", args->sets, "Override a key of the run's config: section.key=value (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--param", *params, "A parameter value the data lacks: name=value (repeatable)")

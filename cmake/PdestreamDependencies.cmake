@@ -44,3 +44,6 @@ add_library(pdestream_fftw3_mpi INTERFACE IMPORTED)
 target_link_libraries(pdestream_fftw3_mpi INTERFACE ${FFTW3_MPI_LIBRARY} PkgConfig::FFTW3 MPI::MPI_C)
 target_include_directories(pdestream_fftw3_mpi INTERFACE ${FFTW3_MPI_INCLUDE_DIR})
 add_library(FFTW3::mpi ALIAS pdestream_fftw3_mpi)
+
+# WAV files of receiver impulse responses (evaluate --wav).
+pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile>=1.0)

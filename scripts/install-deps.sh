@@ -14,6 +14,7 @@ PACKAGES=(
   libhdf5-openmpi-dev
   libvtk9-dev
   libfftw3-dev libfftw3-mpi-dev
+  libsndfile1-dev
   libcli11-dev libtoml11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-h5py

@@ -312,6 +312,18 @@ class PointwiseTask : public Task {
     auto idx = torch::arange(i * points_, (i + 1) * points_, torch::kInt64).remainder(total);
     return at_points(t, s, perm.index_select(0, idx));
   }
+  // Physical points [M, D] (grid axes, then time) as model input [D, M], scaled as the grid.
+  torch::Tensor scale(const torch::Tensor& coords) const {
+    PDS_CHECK(!lower_.empty() && has_time_, "pointwise task: used before it was bound to the data's grid");
+    const auto d = static_cast<std::int64_t>(lower_.size()) + 1;
+    PDS_CHECK(coords.dim() == 2 && coords.size(1) == d,
+              "pointwise task: expected points [M, " << d << "] (grid axes, then time), got " << shape_str(coords));
+    std::vector<double> lo = lower_, hi = upper_;
+    lo.push_back(t0_);
+    hi.push_back(t1_);
+    auto low = torch::tensor(lo, torch::kFloat64), high = torch::tensor(hi, torch::kFloat64);
+    return (2.0 * (coords.to(torch::kFloat64) - low) / (high - low) - 1.0).t().to(torch::kFloat32).contiguous();
+  }
   // Every point, time-major.
   Example all_points(const Trajectory& t, std::int64_t* nframes) const {
     const auto s = TrajectoryShape::of(t);
@@ -444,6 +456,12 @@ class FirstExampleOnly : public Task {
 }  // namespace
 
 std::vector<std::string> task_kinds() { return {"autoregressive", "field_at_time", "operator", "pointwise"}; }
+
+torch::Tensor pointwise_input(const Task& task, const torch::Tensor& coords) {
+  const auto* p = dynamic_cast<const PointwiseTask*>(&task);
+  PDS_CHECK(p, "pointwise_input: expected a pointwise task, got " << task.kind());
+  return p->scale(coords);
+}
 
 Example pointwise_all_points(const Task& task, const Trajectory& trajectory, std::int64_t* frames) {
   const auto* p = dynamic_cast<const PointwiseTask*>(&task);

@@ -181,6 +181,11 @@ std::unique_ptr<Task> rollout_validation_task(const Task& task, const Trajectory
 // frame count Nt'. Throws for other tasks.
 Example pointwise_all_points(const Task& task, const Trajectory& trajectory, std::int64_t* frames = nullptr);
 
+// A pointwise task's model input [D, M] for physical points coords [M, D] (grid axes, then
+// time), scaled as the task scales its grid and times: what predicts a field anywhere, e.g.
+// at receivers between grid points. Throws for other tasks.
+torch::Tensor pointwise_input(const Task& task, const torch::Tensor& coords);
+
 // Frames stacked on channels [B, m * C, *spatial] as a batch of frames [B * m, C, *spatial]
 // (what the per-channel normalisers see of an unrolled target).
 torch::Tensor frames_as_batch(const torch::Tensor& stacked, std::int64_t channels);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,7 @@
 #include "surrogates/registry.hpp"
 #include "training/dataset_source.hpp"
 #include "training/offline_job.hpp"
+#include "training/receivers.hpp"
 #include "training/trainer.hpp"
 
 namespace pdestream::training {
@@ -284,6 +286,7 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
     auto all = surrogates::pointwise_all_points(*s.task, traj, &frames);
     const std::int64_t chunk = 1 << 16, total = all.input.size(1);
     std::vector<torch::Tensor> parts;
+    const auto start = std::chrono::steady_clock::now();
     for (std::int64_t p = 0; p < total; p += chunk) {
       const auto m = std::min(chunk, total - p);
       parts.push_back(s.predict(all.input.narrow(1, p, m).unsqueeze(0),
@@ -295,6 +298,7 @@ TrajectoryEvaluation evaluate_trajectory(const LoadedSurrogate& s, const surroga
       return points.reshape({shape.channels, frames, -1}).permute({1, 0, 2}).reshape(sizes).contiguous();
     };
     e.prediction = to_frames(torch::cat(parts, 1));
+    e.predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     e.truth = to_frames(all.target);
     e.times.assign(traj.times.end() - frames, traj.times.end());
   } else {
@@ -399,6 +403,8 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   LoadedSurrogate surrogate;
   std::shared_ptr<TrajectoryStore> store;
   std::vector<std::int64_t> ids;
+  Receivers receivers;
+  std::string receiver_dir;
   collective_try(world, [&] {
     const std::string model_path = args.run + "/model.safetensors";
     PDS_CHECK(std::filesystem::exists(model_path), "--run " << args.run << ": no model.safetensors there (expected a "
@@ -422,6 +428,19 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     const int dim = store->layout().grid.dim;
     PDS_CHECK(args.png.empty() || dim == 2,
               "--png needs 2D fields, the data has " << dim << "D fields (" << store->path() << ")");
+    if (surrogate.task->kind() == "pointwise") {
+      Config config = Config::parse(surrogate.metadata.count("config") ? surrogate.metadata.at("config") : "",
+                                    args.run + "/model.safetensors (config)");
+      config.apply_overrides(args.sets);
+      receivers = receivers_of_config(config, store->layout().grid);
+    }
+    PDS_CHECK(args.wav.empty() || !receivers.empty(),
+              "--wav: expected a pointwise model trained from a config with [solver] receivers, got "
+                  << surrogate.model->kind() << " / " << surrogate.task->kind()
+                  << (surrogate.task->kind() == "pointwise" ? " without receivers" : ""));
+    receiver_dir = args.receivers.empty() ? args.run + "/receivers" : args.receivers;
+    if (!receivers.empty()) std::filesystem::create_directories(receiver_dir);
+    if (!args.wav.empty()) std::filesystem::create_directories(args.wav);
   });
   const auto& layout = store->layout();
   const auto n = static_cast<std::int64_t>(ids.size());
@@ -445,6 +464,10 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   double first_start = 0;           // and the time its rollout starts from
   std::unique_ptr<io::DatasetWriter> writer, spread_writer;
   std::vector<std::string> png_lines(n);  // this rank's report lines, by sample position
+  // Receivers: squared error and count per receiver, the model's time for the responses and
+  // for the full fields (with the frames it predicted), summed over this rank's samples.
+  std::vector<double> receiver_sq(receivers.names.size(), 0.0), receiver_count(receivers.names.size(), 0.0);
+  double response_seconds = 0, field_seconds = 0, field_frames = 0;
   const std::int64_t rounds = (n + size - 1) / size;
   for (std::int64_t r = 0; r < rounds; ++r) {
     const std::int64_t k = r * size + rank;
@@ -452,7 +475,24 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     collective_try(world, [&] {
       if (k < n) e = evaluate_trajectory(surrogate, store->get(ids[k]), ids[k], args.noise_samples);
     });
+    if (k < n && !receivers.empty())
+      collective_try(world, [&] {
+        const auto traj = store->get(ids[k]);
+        const auto r = receiver_responses(surrogate, traj, layout.grid, receivers);
+        for (std::size_t i = 0; i < receivers.names.size(); ++i)
+          for (std::size_t t = 0; t < r.times.size(); ++t) {
+            receiver_sq[i] += std::pow(r.predicted[i][t] - r.simulated[i][t], 2);
+            receiver_count[i] += 1;
+          }
+        response_seconds += r.predict_seconds;
+        write_receiver_csv(receiver_dir, ids[k], receivers, r);
+        if (!args.wav.empty()) write_receiver_wav(args.wav, ids[k], receivers, r);
+      });
+    else if (!receivers.empty())
+      collective_try(world, [] {});
     if (k < n) {
+      field_seconds += e.predict_seconds;
+      field_frames += static_cast<double>(e.times.size());
       errors[k] = e.relative_l2;
       nrmses[k] = e.nrmse;
       rmses[k] = e.rmse;
@@ -560,6 +600,10 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
   MPI_Allreduce(MPI_IN_PLACE, nrmses.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
   MPI_Allreduce(MPI_IN_PLACE, rmses.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, world);
   MPI_Allreduce(MPI_IN_PLACE, params.data(), static_cast<int>(params.size()), MPI_DOUBLE, MPI_SUM, world);
+  for (auto* v : {&receiver_sq, &receiver_count})
+    MPI_Allreduce(MPI_IN_PLACE, v->data(), static_cast<int>(v->size()), MPI_DOUBLE, MPI_SUM, world);
+  for (double* v : {&response_seconds, &field_seconds, &field_frames})
+    MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_DOUBLE, MPI_SUM, world);
   for (auto* v : {&high_times, &true_horizon, &spread_horizon, &spread_error})
     MPI_Allreduce(MPI_IN_PLACE, v->data(), static_cast<int>(v->size()), MPI_DOUBLE, MPI_SUM, world);
   for (auto* curve : {&step_sum, &nrmse_sum, &correlation_sum, &conservation_sum, &spread_sum, &sample_corr_sum})
@@ -652,6 +696,36 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     os << "\n  error vs rollout step:";
     for (int i = 0; i < steps; ++i) os << (i % 10 == 0 ? "\n   " : "") << " " << step_sum[i] / static_cast<double>(n);
   }
+  nlohmann::json receiver_json, timing;
+  if (field_frames > 0) timing["ms_per_field_frame"] = 1e3 * field_seconds / field_frames;
+  if (!receivers.empty()) {
+    double sq = 0, count = 0;
+    std::vector<double> per;
+    for (std::size_t i = 0; i < receivers.names.size(); ++i) {
+      sq += receiver_sq[i];
+      count += receiver_count[i];
+      per.push_back(std::sqrt(receiver_sq[i] / std::max(1.0, receiver_count[i])));
+    }
+    const double responses = static_cast<double>(n) * static_cast<double>(receivers.names.size());
+    timing["ms_per_receiver_response"] = 1e3 * response_seconds / responses;
+    receiver_json = {{"names", receivers.names},
+                     {"positions", receivers.positions},
+                     {"rmse", std::sqrt(sq / std::max(1.0, count))},
+                     {"rmse_per_receiver", per},
+                     {"dir", receiver_dir}};
+    os << "\n  receivers: RMSE " << receiver_json["rmse"].get<double>() << " over " << receivers.names.size()
+       << " receivers (";
+    for (std::size_t i = 0; i < per.size(); ++i) os << (i ? ", " : "") << receivers.names[i] << " " << per[i];
+    os << "); predicted and simulated responses in " << receiver_dir;
+    if (!args.wav.empty()) os << ", WAV in " << args.wav;
+  }
+  if (!timing.empty()) {
+    os << "\n  model time (this run's threads):";
+    if (timing.contains("ms_per_field_frame"))
+      os << " " << timing["ms_per_field_frame"].get<double>() << " ms per full-field frame";
+    if (timing.contains("ms_per_receiver_response"))
+      os << ", " << timing["ms_per_receiver_response"].get<double>() << " ms per receiver impulse response";
+  }
   if (!args.paraview.empty()) os << "\n  ParaView: " << args.paraview;
   if (!args.png.empty())
     os << "\n  PNG (prediction | truth | error; colour ranges per row):" << png_report;
@@ -666,6 +740,8 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
                         {"nrmse_per_step", nrmse_curve}, {"correlation_per_step", correlation},
                         {"high_correlation_time", high}, {"by_parameter", by_parameter}};
     if (sampled) j["uncertainty"] = uncertainty;
+    if (!receiver_json.is_null()) j["receivers"] = receiver_json;
+    if (!timing.is_null()) j["timing"] = timing;
     if (steps > 0) {
       std::vector<double> curve(steps);
       for (int i = 0; i < steps; ++i) curve[i] = step_sum[i] / static_cast<double>(n);

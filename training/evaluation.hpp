@@ -52,6 +52,7 @@ struct TrajectoryEvaluation {
   double relative_l2 = 0;      // over the whole predicted trajectory
   std::vector<double> per_step;  // relative L2 of each predicted frame
   std::vector<double> params;  // the trajectory's PDE parameters
+  double predict_seconds = 0;  // the model's wall time for the prediction
   // PDEBench's metrics, per predicted frame (see the functions below).
   std::vector<double> nrmse_per_step;        // nRMSE, mean over channels
   std::vector<double> rmse_per_step;         // RMSE, mean over channels
@@ -111,6 +112,11 @@ struct EvaluationSpec {
   // and evaluation.json's "uncertainty" says how well it predicts the error.
   int noise_samples = 0;
   double spread_threshold = 0.8;  // the samples' mutual correlation that ends the trusted horizon
+  // Pointwise models of a config with [solver] receivers: the receivers' impulse responses,
+  // predicted and simulated, as CSV into `receivers` ("": <run>/receivers) and, with `wav`,
+  // as WAV files (each also convolved with a dry test signal).
+  std::string receivers;
+  std::string wav;
 };
 // Collective over `comm`. Writes the requested outputs and <run>/evaluation.json; returns
 // that JSON plus "report" (the human summary, one line per file written) on rank 0, an
