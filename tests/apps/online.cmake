@@ -271,3 +271,21 @@ online_test(validation_file "s['validation_examples'] == 12 * 5" "s['sims_done']
   ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} --set online.validation_path=\"twin.h5\"
   --set output.dir=online_validation_file)
 set_tests_properties(cli_online_validation_file PROPERTIES FIXTURES_REQUIRED twin_data)
+
+# DeepONet on acoustic3d (pointwise examples): a tiny room (13^3 points, 6 frames: 27 blocks of
+# 500 points per simulation), 1 trainer + 1 simulation rank, FIFO: every block of every
+# simulation is trained on exactly once; then evaluate predicts the receivers.
+set(ACOUSTIC_TINY --set solver.f_max=500 --set solver.ppw=4 --set solver.duration=0.005 --set solver.dt_out=1e-3
+    --set simulation.samples=6 --set online.validation_samples=2 --set online.buffer_threshold=0
+    --set training.batch_size=8 --set training.threads=1 --set training.log_every=1 --set training.validate_every=5
+    --set model.branch_width=16 --set model.trunk_width=16 --set model.latent=8 --set task.reduce_x=1
+    --set online.wait_timeout=0.2)
+online_test(deeponet_acoustic "s['data_sent'] == s['data_received'] == 8 * 6" "s['sims_done'] == 6"
+  "done == set(range(6))" "s['examples_drawn'] == s['examples_received'] == 6 * 27" "once(27)"
+  "s['sims_failed'] == 0" "s['clean_shutdown']" "meta['model']['name'] == 'deeponet'" --
+  ${MPI2} ${PDS} train --config ${PROJECT_SOURCE_DIR}/configs/acoustic_cube_deeponet_online.toml ${ACOUSTIC_TINY}
+  --set output.dir=online_deeponet_acoustic)
+set_tests_properties(cli_online_deeponet_acoustic PROPERTIES FIXTURES_SETUP deeponet_online_run)
+cli_test(deeponet_evaluate_receivers "unit" bash ${CMAKE_CURRENT_SOURCE_DIR}/deeponet_receivers.sh
+  ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh ${PDS} ${PY})
+set_tests_properties(cli_deeponet_evaluate_receivers PROPERTIES FIXTURES_REQUIRED deeponet_online_run)
