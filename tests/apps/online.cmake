@@ -273,8 +273,9 @@ online_test(validation_file "s['validation_examples'] == 12 * 5" "s['sims_done']
 set_tests_properties(cli_online_validation_file PROPERTIES FIXTURES_REQUIRED twin_data)
 
 # DeepONet on acoustic3d (pointwise examples): a tiny room (13^3 points, 6 frames: 27 blocks of
-# 500 points per simulation), 1 trainer + 1 simulation rank, FIFO: every block of every
-# simulation is trained on exactly once; then evaluate predicts the receivers.
+# 500 points per simulation), 1 trainer + 1 simulation rank, the config's FIRO buffer (random
+# draws, one each): every block of every simulation is trained on exactly once; then evaluate
+# predicts the receivers.
 set(ACOUSTIC_TINY --set solver.f_max=500 --set solver.ppw=4 --set solver.duration=0.005 --set solver.dt_out=1e-3
     --set simulation.samples=6 --set online.validation_samples=2 --set online.buffer_threshold=0
     --set training.batch_size=8 --set training.threads=1 --set training.log_every=1 --set training.validate_every=5
