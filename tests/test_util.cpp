@@ -1,5 +1,7 @@
 #include "tests/test_util.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,6 +57,19 @@ std::string read_text(const std::string& path) {
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
+}
+
+double max_block_difference(const Field& mine, const Field& whole) {
+  const Box& b = mine.box();
+  PDS_CHECK(whole.box().contains(b) && whole.num_channels() == mine.num_channels(),
+            "max_block_difference: the whole field does not contain the block");
+  double worst = 0;
+  for (int i = b.lo[0]; i < b.hi[0]; ++i)
+    for (int j = b.lo[1]; j < b.hi[1]; ++j)
+      for (int k = b.lo[2]; k < b.hi[2]; ++k)
+        for (int c = 0; c < mine.num_channels(); ++c)
+          worst = std::max(worst, std::abs(mine.at(i, j, k, c) - whole.at(i, j, k, c)));
+  return worst;
 }
 
 void write_npy(const std::string& path, const std::vector<int>& shape, const std::vector<unsigned char>& data,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/grid.hpp"
 
 namespace pdestream::testing {
 
@@ -24,6 +25,10 @@ std::string read_text(const std::string& path);
 // then all wait.
 void write_npy(const std::string& path, const std::vector<int>& shape, const std::vector<unsigned char>& data,
                MPI_Comm comm, const std::string& descr = "|u1");
+
+// The largest |mine - whole| over mine's box and every channel: a rank's block of a
+// distributed solver against the same state computed on one rank (whole must contain it).
+double max_block_difference(const Field& mine, const Field& whole);
 
 // Runs f and returns the message of the pdestream::Error it throws ("" if it throws none).
 template <class F>
