@@ -165,7 +165,7 @@ set_tests_properties(cli_train_seed_reproducible PROPERTIES FIXTURES_REQUIRED tr
 
 cli_test(err_train_missing_data "unit" ${EXPECT} fail "nothere.h5"
   ${PDS} train --config ${TRAIN_CFG} --set data.path=nothere.h5)
-cli_test(err_train_unknown_model "unit" ${EXPECT} fail "\\[model\\] name: expected one of: cape, fno, mlp, pde_refiner, unet, unet_modern, got \"fnoo\""
+cli_test(err_train_unknown_model "unit" ${EXPECT} fail "\\[model\\] name: expected one of: cape, deeponet, fno, mlp, pde_refiner, unet, unet_modern, got \"fnoo\""
   ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set model.name=fnoo)
 cli_test(err_train_bad_key "unit" ${EXPECT} fail "\\[training\\] epoch: unknown key"
   ${PDS} train --config ${TRAIN_CFG} ${TINY_MODEL} --set training.epoch=3)

@@ -201,7 +201,7 @@ TEST_F(Models, RegistryErrorsNameTheKey) {
     });
   };
   auto msg = build("[model]\nname = \"transformer\"\n");
-  EXPECT_NE(msg.find("job.toml: [model] name: expected one of: cape, fno, mlp, pde_refiner, unet, unet_modern, got \"transformer\""),
+  EXPECT_NE(msg.find("job.toml: [model] name: expected one of: cape, deeponet, fno, mlp, pde_refiner, unet, unet_modern, got \"transformer\""),
             std::string::npos) << msg;
   msg = build("[model]\nname = \"fno\"\nwidth = 0\n");
   EXPECT_NE(msg.find("[model] width: expected an integer in [1, 4096], got 0"), std::string::npos) << msg;
