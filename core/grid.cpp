@@ -26,6 +26,16 @@ double Grid::spacing(int axis) const {
 
 double Grid::coordinate(int axis, int index) const { return lower[axis] + index * spacing(axis); }
 
+Grid::Stencil Grid::stencil(const std::vector<double>& x) const {
+  Stencil s;
+  for (int a = 0; a < dim; ++a) {
+    const double u = (x.at(a) - lower[a]) / spacing(a);
+    s.lo[a] = std::min(std::max(static_cast<int>(std::floor(u)), 0), shape[a] - 2);
+    s.weight[a] = u - s.lo[a];
+  }
+  return s;
+}
+
 std::vector<double> Grid::coordinates(int axis) const {
   std::vector<double> c(shape[axis]);
   for (int i = 0; i < shape[axis]; ++i) c[i] = coordinate(axis, i);

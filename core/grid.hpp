@@ -31,6 +31,15 @@ struct Grid {
   std::size_t num_points() const;
   // Throws unless dim is 1..3 and every used axis has a valid size and extent.
   void validate() const;
+
+  // Where a point falls for multilinear interpolation: the cell's lower corner (clamped so
+  // corner + 1 stays on the grid) and the fraction towards corner + 1, per used axis. The
+  // value at x is sum over the 2^dim corners of prod_a (up_a ? weight_a : 1 - weight_a).
+  struct Stencil {
+    std::array<int, 3> lo{0, 0, 0};
+    std::array<double, 3> weight{0.0, 0.0, 0.0};
+  };
+  Stencil stencil(const std::vector<double>& x) const;
 };
 
 // A rank's sub-block: [lo, hi) per axis, in global point indices. Unused axes are [0, 1).

@@ -138,18 +138,16 @@ Acoustic::Acoustic(const AcousticOptions& options, MPI_Comm comm) : options_(opt
   build_geometry();
 
   for (std::size_t r = 0; r < options_.receivers.size(); ++r) {
-    Receiver rec;
-    rec.owned = true;
     for (int d = 0; d < D; ++d) {
       const double x = options_.receivers[r][d];
       PDS_CHECK(x >= 0 && x <= options_.size[d],
                 name() << ": receiver " << options_.receiver_names[r] << " is outside the room: expected coordinate "
                        << d << " in [0, " << options_.size[d] << "] m, got " << x);
-      const double s = x / grid_.spacing(d);
-      rec.lo[d] = std::min(std::max(static_cast<int>(std::floor(s)), 0), grid_.shape[d] - 2);
-      rec.weight[d] = s - rec.lo[d];
-      rec.owned = rec.owned && rec.lo[d] >= box_.lo[d] && rec.lo[d] < box_.hi[d];
     }
+    Receiver rec;
+    rec.at = grid_.stencil(options_.receivers[r]);
+    rec.owned = true;
+    for (int d = 0; d < D; ++d) rec.owned = rec.owned && rec.at.lo[d] >= box_.lo[d] && rec.at.lo[d] < box_.hi[d];
     receivers_.push_back(rec);
   }
   params_ = options_.defaults;
@@ -239,9 +237,13 @@ void Acoustic::build_geometry() {
       }
 }
 
+// Skipped when nothing wrote state_ since the last one (advance() ends with an exchange for
+// its last receiver level, which the next step would otherwise repeat).
 void Acoustic::exchange() const {
+  if (local_current_) return;
   PDS_PETSC(DMGlobalToLocalBegin(da_, state_, INSERT_VALUES, local_));
   PDS_PETSC(DMGlobalToLocalEnd(da_, state_, INSERT_VALUES, local_));
+  local_current_ = true;
 }
 
 void Acoustic::reset(const Parameters& params) {
@@ -288,6 +290,7 @@ void Acoustic::reset(const Parameters& params) {
         }
       }
   PDS_PETSC(VecRestoreArray(state_, &g));
+  local_current_ = false;
   steps_ = 0;
   recorded_ = 0;
   output_index_ = 0;
@@ -312,12 +315,12 @@ void Acoustic::record_receivers() {
     double value = 0;
     if (r.owned) {
       for (int o = 0; o < (1 << D); ++o) {
-        std::array<int, 3> q = r.lo;
+        std::array<int, 3> q = r.at.lo;
         double w = 1.0;
         for (int d = 0; d < D; ++d) {
           const int up = (o >> d) & 1;
           q[d] += up;
-          w *= up ? r.weight[d] : 1.0 - r.weight[d];
+          w *= up ? r.at.weight[d] : 1.0 - r.at.weight[d];
         }
         if (w != 0.0) value += w * l[local_index(q[0], q[1], q[2]) * dof];
       }
@@ -374,6 +377,7 @@ void Acoustic::step() {
       }
   PDS_PETSC(VecRestoreArrayRead(local_, &l));
   PDS_PETSC(VecRestoreArray(state_, &g));
+  local_current_ = false;
 
   exchange();
   // p^(n+1): the flux balance of the clipped dual cell, the wall term time-centred.
@@ -397,6 +401,7 @@ void Acoustic::step() {
       }
   PDS_PETSC(VecRestoreArrayRead(local_, &l));
   PDS_PETSC(VecRestoreArray(state_, &g));
+  local_current_ = false;
   ++steps_;
 }
 

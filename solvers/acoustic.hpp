@@ -140,8 +140,7 @@ class Acoustic : public Solver {
 
   struct Receiver {
     bool owned = false;
-    std::array<int, 3> lo{0, 0, 0};
-    std::array<double, 3> weight{0, 0, 0};  // fraction towards lo + 1 per axis
+    Grid::Stencil at;
   };
   std::vector<Receiver> receivers_;
   std::vector<double> pending_;  // this rank's contributions, (1 + R) per recorded level
@@ -150,6 +149,7 @@ class Acoustic : public Solver {
   DM da_ = nullptr;
   Vec state_ = nullptr;          // global: p, v_x, v_y (, v_z) per point
   mutable Vec local_ = nullptr;  // ghosted copy
+  mutable bool local_current_ = false;  // local_ holds state_'s values (no exchange needed)
 };
 
 }  // namespace pdestream::solvers

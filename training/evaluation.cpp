@@ -475,8 +475,9 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     collective_try(world, [&] {
       if (k < n) e = evaluate_trajectory(surrogate, store->get(ids[k]), ids[k], args.noise_samples);
     });
-    if (k < n && !receivers.empty())
+    if (!receivers.empty())
       collective_try(world, [&] {
+        if (k >= n) return;
         const auto traj = store->get(ids[k]);
         const auto r = receiver_responses(surrogate, traj, layout.grid, receivers);
         for (std::size_t i = 0; i < receivers.names.size(); ++i)
@@ -488,8 +489,6 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
         write_receiver_csv(receiver_dir, ids[k], receivers, r);
         if (!args.wav.empty()) write_receiver_wav(args.wav, ids[k], receivers, r);
       });
-    else if (!receivers.empty())
-      collective_try(world, [] {});
     if (k < n) {
       field_seconds += e.predict_seconds;
       field_frames += static_cast<double>(e.times.size());

@@ -42,22 +42,15 @@ ReceiverResponses receiver_responses(const LoadedSurrogate& surrogate, const sur
   // Simulated: the stored frames interpolated at each receiver.
   auto frames = trajectory.frames.select(1, 0).to(torch::kFloat64).contiguous();  // [Nt, *spatial]
   for (const auto& x : receivers.positions) {
-    std::vector<std::int64_t> lo(dim);
-    std::vector<double> w(dim);
-    for (int a = 0; a < dim; ++a) {
-      const double s = (x[a] - grid.lower[a]) / grid.spacing(a);
-      lo[a] = std::min<std::int64_t>(std::max<std::int64_t>(static_cast<std::int64_t>(std::floor(s)), 0),
-                                     grid.shape[a] - 2);
-      w[a] = s - static_cast<double>(lo[a]);
-    }
+    const auto at = grid.stencil(x);
     auto series = torch::zeros({nt}, torch::kFloat64);
     for (int o = 0; o < (1 << dim); ++o) {
       double weight = 1.0;
       auto corner = frames;
       for (int a = 0; a < dim; ++a) {
         const int up = (o >> a) & 1;
-        weight *= up ? w[a] : 1.0 - w[a];
-        corner = corner.select(1, lo[a] + up);  // axis 1 is the next spatial axis each time
+        weight *= up ? at.weight[a] : 1.0 - at.weight[a];
+        corner = corner.select(1, at.lo[a] + up);  // axis 1 is the next spatial axis each time
       }
       if (weight != 0.0) series += weight * corner;
     }

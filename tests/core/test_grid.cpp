@@ -57,3 +57,33 @@ TEST(Runtime, AgreeOnErrorPropagatesTheFirstFailingRanksMessage) {
     EXPECT_EQ(std::string(e.what()), "rank " + std::to_string(size - 1) + " failed");
   }
 }
+
+// The multilinear stencil: the lower corner and the fractions, clamped at the upper edge so
+// corner + 1 stays on the grid; interpolating a linear function with it is exact.
+TEST(Grid, StencilLocatesPointsForMultilinearInterpolation) {
+  Grid g;
+  g.dim = 3;
+  g.shape = {5, 3, 9};
+  g.upper = {2.0, 1.0, 4.0};  // spacings 0.5, 0.5, 0.5
+  auto s = g.stencil({0.6, 0.25, 4.0});
+  EXPECT_EQ(s.lo, (std::array<int, 3>{1, 0, 7}));
+  EXPECT_NEAR(s.weight[0], 0.2, 1e-12);
+  EXPECT_NEAR(s.weight[1], 0.5, 1e-12);
+  EXPECT_NEAR(s.weight[2], 1.0, 1e-12);  // the last point: the last cell, weight 1
+  const auto f = [&](int i, int j, int k) { return 3.0 * g.coordinate(0, i) - g.coordinate(1, j) + 0.5 * g.coordinate(2, k); };
+  for (const auto& x : std::vector<std::vector<double>>{{0.6, 0.25, 4.0}, {1.99, 0.0, 0.3}, {0.0, 1.0, 2.2}}) {
+    const auto t = g.stencil(x);
+    double v = 0;
+    for (int o = 0; o < 8; ++o) {
+      double w = 1;
+      std::array<int, 3> q = t.lo;
+      for (int a = 0; a < 3; ++a) {
+        const int up = (o >> a) & 1;
+        q[a] += up;
+        w *= up ? t.weight[a] : 1 - t.weight[a];
+      }
+      v += w * f(q[0], q[1], q[2]);
+    }
+    EXPECT_NEAR(v, 3.0 * x[0] - x[1] + 0.5 * x[2], 1e-12);
+  }
+}
