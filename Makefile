@@ -5,6 +5,8 @@
 #                a few minutes), then evaluate with ParaView and PNG output (scripts/demo.sh)
 #   make test    the whole test suite (ctest: unit, mpi and slow labels)
 #   make bench   benchmark tables (see bench/)
+#   make fuzz    libFuzzer targets in build-fuzz/ (clang-14), FUZZ_SECONDS each (scripts/fuzz.sh)
+#   make test-asan  library and tests under ASan + UBSan (gcc) in build-asan/ (scripts/test-asan.sh)
 #   make deps | configure | build | clean
 
 BUILD_DIR ?= build
@@ -16,7 +18,7 @@ export OMPI_MCA_rmaps_base_oversubscribe := 1
 MPIEXEC ?= mpiexec --bind-to none
 PDESTREAM := $(BUILD_DIR)/bin/pdestream
 
-.PHONY: deps configure build test demo bench clean
+.PHONY: deps configure build test demo bench fuzz test-asan clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -39,6 +41,12 @@ bench: build
 	@bash bench/acoustic.sh $(BUILD_DIR)/bin/bench_acoustic
 	@bash bench/relax.sh $(BUILD_DIR)/bin/bench_relax
 	@bash bench/poisson.sh $(BUILD_DIR)/bin/bench_poisson
+
+fuzz:
+	@bash scripts/fuzz.sh
+
+test-asan:
+	@bash scripts/test-asan.sh
 
 clean:
 	@rm -rf $(BUILD_DIR)

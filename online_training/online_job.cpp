@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/runtime.hpp"
 #include "io/hdf5_dataset.hpp"
+#include "online_training/checkpoint_files.hpp"
 #include "online_training/client.hpp"
 #include "online_training/server.hpp"
 #include "online_training/stream_source.hpp"
@@ -37,12 +38,6 @@ struct CommGuard {
   }
 };
 
-std::string state_path(const std::string& dir, std::int64_t step) {
-  return dir + "/online_state_" + std::to_string(step) + ".json";
-}
-std::string buffer_path(const std::string& dir, int rank, std::int64_t step) {
-  return dir + "/buffer_" + std::to_string(rank) + "_" + std::to_string(step) + ".pt";
-}
 // The draw ledger: one line per step, the (sample, example) pairs this rank trained on.
 std::string draws_path(const std::string& dir, int rank) {
   return dir + "/draws_" + std::to_string(rank) + ".jsonl";
@@ -65,52 +60,6 @@ void shutdown_after_error(Server& server, const OnlineOptions& opt) {
   os << what << "; then waited " << opt.shutdown_timeout << " s ([online] shutdown_timeout) for the simulations "
      << "to stop, and these did not: " << server.not_left();
   throw Error(os.str());
-}
-
-// Samples stored as trajectories are saved as their examples (a resumed buffer holds them
-// materialised).
-void save_samples(const std::string& path, const std::vector<Sample>& samples, const surrogates::Task& task) {
-  torch::serialize::OutputArchive a;
-  std::vector<std::int64_t> meta;
-  std::vector<torch::Tensor> in, out, cond;
-  for (const auto& s : samples) {
-    meta.insert(meta.end(), {s.sim_id, s.index, s.seen});
-    const auto e = example_of(s, &task);
-    in.push_back(e.input);
-    out.push_back(e.target);
-    if (e.cond.defined()) cond.push_back(e.cond);
-  }
-  a.write("count", torch::tensor(static_cast<std::int64_t>(samples.size())));
-  a.write("meta", torch::tensor(meta, torch::kInt64));
-  if (!samples.empty()) {
-    a.write("input", torch::stack(in));
-    a.write("target", torch::stack(out));
-    if (!cond.empty()) a.write("cond", torch::stack(cond));
-  }
-  a.save_to(path + ".tmp");
-  fs::rename(path + ".tmp", path);
-}
-
-std::vector<Sample> load_samples(const std::string& path) {
-  PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (was the job resumed with another "
-                                                      "[online] trainer_ranks?)");
-  torch::serialize::InputArchive a;
-  a.load_from(path);
-  torch::Tensor count, meta, in, out;
-  a.read("count", count);
-  a.read("meta", meta);
-  const auto n = count.item<std::int64_t>();
-  std::vector<Sample> samples;
-  if (n == 0) return samples;
-  a.read("input", in);
-  a.read("target", out);
-  torch::Tensor cond;
-  if (!a.try_read("cond", cond)) cond = torch::Tensor();
-  auto m = meta.accessor<std::int64_t, 1>();
-  for (std::int64_t i = 0; i < n; ++i)
-    samples.push_back(
-        Sample{m[3 * i], m[3 * i + 1], in[i], out[i], m[3 * i + 2], cond.defined() ? cond[i] : torch::Tensor()});
-  return samples;
 }
 
 // Validation trajectories from trainer rank 0 to every trainer rank.
@@ -284,13 +233,7 @@ bool resume_job(TrainerRank& t, bool validation_from_run) {
     const auto step = t.trainer.step();
     training::truncate_jsonl_after(draws_path(t.spec.run_dir, t.rank), step);
     if (t.rank == 0) {
-      const auto path = state_path(t.spec.run_dir, step);
-      PDS_CHECK(fs::exists(path), "--resume: " << path << " is missing (checkpoint.pt is at step " << step << ")");
-      std::ifstream in(path);
-      const auto j = nlohmann::json::parse(in);
-      const auto state = CoordinatorState::from_json(j.at("coordinator"));
-      PDS_CHECK(j.at("step").get<std::int64_t>() == step,
-                "--resume: " << path << " holds step " << j.at("step") << ", expected " << step);
+      const auto state = read_online_state(state_path(t.spec.run_dir, step), step);
       t.coordinator->restore(state);
       t.server.restore_done(state.done);
     }
@@ -441,10 +384,7 @@ void set_checkpoint_hook(TrainerRank& t, std::int64_t previous_step) {
       state.done.insert(all.begin(), all.begin() + total);
       // A sample finalised after the coordinator's position was read is still covered.
       if (!state.done.empty()) state.position = std::max<std::uint64_t>(state.position, *state.done.rbegin() + 1);
-      const nlohmann::json j = {{"step", step}, {"coordinator", state.to_json()}};
-      const auto path = state_path(dir, step);
-      std::ofstream(path + ".tmp") << j.dump(1);
-      fs::rename(path + ".tmp", path);
+      write_online_state(state_path(dir, step), step, state);
     }
     MPI_Barrier(t.local);
     for (const auto& entry : fs::directory_iterator(dir)) {

@@ -4,6 +4,8 @@
 #
 #   scripts/install-deps.sh          # install what is missing
 #   scripts/install-deps.sh --check  # list what is missing, exit 1 if anything is
+#   PDESTREAM_EXTRA_PACKAGES="clang-14 libclang-rt-14-dev" scripts/install-deps.sh
+#                                    # also the packages of an optional job (make fuzz)
 set -euo pipefail
 
 PACKAGES=(
@@ -19,6 +21,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-h5py
 )
+read -r -a extra <<< "${PDESTREAM_EXTRA_PACKAGES:-}"
+PACKAGES+=("${extra[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
