@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -39,18 +40,21 @@ void check_sections(const TomlValue& root, const std::string& source) {
   const auto& known = known_config_sections();
   for (const auto& [name, value] : root.as_table()) {
     PDS_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
-              source << ": unknown section [" << name << "]; expected one of: " << join(known));
-    PDS_CHECK(value.is_table(), source << ": '" << name << "' must be a [section] table, got a "
+              source << ": unknown section [" << printable(name) << "]; expected one of: " << join(known));
+    PDS_CHECK(value.is_table(), source << ": '" << printable(name) << "' must be a [section] table, got a "
                                        << toml::stringize(value.type()));
   }
 }
 
 std::string describe(const TomlValue& v) {
-  std::ostringstream os;
-  os << toml::format(v);
-  std::string s = os.str();
+  // Inline and escaped: a table or a multi-line string stays on the message's one line.
+  std::string s = toml::visit(
+      toml::serializer<TomlValue>(std::numeric_limits<std::size_t>::max(), std::numeric_limits<double>::max_digits10, true),
+      v);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s + " (" + toml::stringize(v.type()) + ")";
+  std::string out;
+  for (char c : s) out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  return out + " (" + toml::stringize(v.type()) + ")";
 }
 
 std::vector<std::string> split_dots(const std::string& key) {
@@ -125,10 +129,10 @@ void Config::apply_override(const std::string& assignment) {
   auto parts = split_dots(key);
   PDS_CHECK(parts.size() >= 2 && std::none_of(parts.begin(), parts.end(),
                                               [](const std::string& p) { return p.empty(); }),
-            "--set " << assignment << ": expected section.key=value (e.g. solver.nx=64)");
+            "--set " << printable(assignment) << ": expected section.key=value (e.g. solver.nx=64)");
   const auto& known = known_config_sections();
   PDS_CHECK(std::find(known.begin(), known.end(), parts[0]) != known.end(),
-            "--set " << assignment << ": unknown section [" << parts[0]
+            "--set " << printable(assignment) << ": unknown section [" << printable(parts[0])
                      << "]; expected one of: " << join(known));
   TomlValue value = parse_value_text(text, "--set " + assignment);
   TomlValue* node = &impl_->root;
@@ -136,7 +140,7 @@ void Config::apply_override(const std::string& assignment) {
     auto& table = node->as_table();
     auto it = table.find(parts[i]);
     if (it == table.end()) it = table.emplace(parts[i], TomlValue(toml::table{})).first;
-    PDS_CHECK(it->second.is_table(), "--set " << assignment << ": '" << parts[i]
+    PDS_CHECK(it->second.is_table(), "--set " << printable(assignment) << ": '" << printable(parts[i])
                                               << "' is not a table in " << impl_->source);
     node = &it->second;
   }
@@ -175,22 +179,34 @@ bool Config::has(const std::string& dotted_key) const {
 
 const std::string& Config::source() const { return impl_->source; }
 
+namespace {
+
+// A key as TOML writes it: bare when it can be, else a basic string with every character
+// that TOML does not allow raw escaped (a key read from a quoted string may hold any). Also
+// how messages name keys.
+std::string toml_key(const std::string& key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  if (bare) return key;
+  return "\"" + printable(key) + "\"";
+}
+
+}  // namespace
+
 std::string Config::to_toml() const {
   std::ostringstream os;
   // One [section] per top-level table and one `key = value` line per entry: stable,
   // diff-able output (toml11 alone would inline short tables).
   for (const auto& [name, section] : impl_->root.as_table()) {
-    os << "[" << name << "]\n";
+    os << "[" << toml_key(name) << "]\n";
     for (const auto& [key, value] : section.as_table()) {
       // Inline, so a table value ([data] params = { beta = 0.4 }) stays on its key's line
       // (toml::format writes any table as a root table).
       std::string text =
           toml::visit(toml::serializer<TomlValue>(std::numeric_limits<std::size_t>::max(), std::numeric_limits<double>::max_digits10, true), value);
       while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-      const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-      });
-      os << (bare ? key : "\"" + key + "\"") << " = " << text << "\n";
+      os << toml_key(key) << " = " << text << "\n";
     }
     os << "\n";
   }
@@ -265,7 +281,7 @@ std::vector<std::string> SectionReader::keys() const {
 std::string SectionReader::where(const std::string& key) const {
   std::string origin = config_->source();
   if (config_->impl().overridden.count(section_ + "." + key)) origin = "--set";
-  return origin + ": [" + section_ + "] " + key;
+  return origin + ": [" + printable(section_) + "] " + toml_key(key);
 }
 
 namespace {
@@ -400,7 +416,7 @@ std::vector<std::pair<std::string, double>> number_table(const TomlValue& v, con
   for (const auto& [name, e] : v.as_table()) {
     PDS_CHECK(e.is_floating() || e.is_integer(), where << ": expected " << expected << ", got " << describe(v));
     out.emplace_back(name, e.is_floating() ? e.as_floating() : static_cast<double>(e.as_integer()));
-    PDS_CHECK(std::isfinite(out.back().second), where << ": " << name << " must be finite, got " << out.back().second);
+    PDS_CHECK(std::isfinite(out.back().second), where << ": " << toml_key(name) << " must be finite, got " << out.back().second);
   }
   return out;
 }
@@ -491,8 +507,9 @@ void SectionReader::finish() const {
     if (!state_->used.count(name)) unknown.push_back(name);
   if (unknown.empty()) return;
   std::vector<std::string> known(state_->used.begin(), state_->used.end());
-  PDS_FAIL(where(unknown.front()) << ": unknown key"
-                                  << (unknown.size() > 1 ? " (also: " + join({unknown.begin() + 1, unknown.end()}) + ")" : "")
+  std::vector<std::string> also;
+  for (std::size_t i = 1; i < unknown.size(); ++i) also.push_back(toml_key(unknown[i]));
+  PDS_FAIL(where(unknown.front()) << ": unknown key" << (also.empty() ? "" : " (also: " + join(also) + ")")
                                   << "; expected one of: " << join(known));
 }
 

@@ -26,4 +26,32 @@ inline std::string format_seconds(double s) {
   return buf;
 }
 
+// `text` with backslashes, double quotes and control characters escaped as TOML and JSON
+// write them (\\, \", \t, \n, \u0001): text read from a file can then neither break a
+// one-line message nor a quoted TOML key.
+inline std::string printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
 }  // namespace pdestream

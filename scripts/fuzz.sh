@@ -31,13 +31,17 @@ cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-
 cmake --build "$BUILD" -j"${FUZZ_BUILD_JOBS:-2}" --target pdestream_fuzzers
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# Open MPI installs its own SIGABRT/SIGSEGV handlers, which print a backtrace and exit
+# before libFuzzer can save the input that crashed: leave the signals to libFuzzer.
+export OMPI_MCA_opal_signal=""
 # Open MPI, hwloc and PETSc keep allocations until exit that are not ours (scripts/sanitizers/lsan.supp).
 export LSAN_OPTIONS="suppressions=$PWD/scripts/sanitizers/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 run_one() {
-  local t=$1 corpus="$BUILD/corpus/$t" crashes="$BUILD/crashes/$t" log="$BUILD/logs/$t.log"
+  local t=$1
+  local corpus="$BUILD/corpus/$t" crashes="$BUILD/crashes/$t" log="$BUILD/logs/$t.log"
   mkdir -p "$corpus" "$crashes" "$(dirname "$log")"
   cp -n fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
   # -rss_limit_mb also caps single allocations: a reader that believes a header's sizes
