@@ -125,6 +125,9 @@ Config Config::parse(const std::string& text, const std::string& source) {
 }
 
 void Config::apply_override(const std::string& assignment) {
+  // Bytes that are not UTF-8 would be written into the run's config.toml, which TOML
+  // (and so `train --resume`) then cannot read.
+  PDS_CHECK(valid_utf8(assignment), "--set " << printable(assignment) << ": expected UTF-8 text");
   auto [key, text] = split_assignment(assignment);
   auto parts = split_dots(key);
   PDS_CHECK(parts.size() >= 2 && std::none_of(parts.begin(), parts.end(),

@@ -1,11 +1,13 @@
 #include "core/npy.hpp"
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream {
 
@@ -57,15 +59,21 @@ NpyMaskHeader read_npy_mask_header(const std::string& path, const std::string& m
   h.data_offset = (major == 1 ? 10 : 12) + static_cast<std::streamoff>(length);
   const std::string descr = dict_value(dict, "descr");
   PDS_CHECK(descr == "|u1" || descr == "|b1" || descr == "|i1" || descr == "<u1",
-            path << ": expected " << kExpected << ", got dtype '" << descr << "'");
-  PDS_CHECK(dict_value(dict, "fortran_order").find("False") != std::string::npos,
-            path << ": expected a C-order array (numpy's default), got fortran_order = True");
+            path << ": expected " << kExpected << ", got dtype '" << printable(descr) << "'");
+  const std::string order = dict_value(dict, "fortran_order");
+  PDS_CHECK(order == "False", path << ": expected a C-order array (numpy's default), got fortran_order = "
+                                   << (order.empty() ? "(missing)" : printable(order)));
   std::stringstream shape(dict_value(dict, "shape"));
   std::string item;
   while (std::getline(shape, item, ',')) {
     const auto a = item.find_first_not_of(' ');
     if (a == std::string::npos) continue;
-    h.shape.push_back(std::atoi(item.c_str() + a));
+    // Sizes beyond the allowed range are rejected below; saturating keeps them out of it.
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str() + a, &end, 10);
+    PDS_CHECK(end != item.c_str() + a && std::all_of(static_cast<const char*>(end), item.c_str() + item.size(), [](char c) { return c == ' '; }),
+              path << ": expected integer sizes in the shape, got '" << printable(item) << "'");
+    h.shape.push_back(static_cast<int>(std::clamp<long long>(v, -1, 1 << 30)));
   }
   PDS_CHECK(h.shape.size() == 2 || h.shape.size() == 3,
             path << ": expected a 2D (ny, nx) or 3D (nz, ny, nx) mask, got " << h.shape.size() << " dimensions");

@@ -26,13 +26,45 @@ inline std::string format_seconds(double s) {
   return buf;
 }
 
+// Bytes in the UTF-8 sequence that starts at text[i], or 0 if none starts there.
+inline std::size_t utf8_sequence(const std::string& text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return 0;
+  return n;
+}
+
+inline bool valid_utf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto n = utf8_sequence(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 // `text` with backslashes, double quotes and control characters escaped as TOML and JSON
-// write them (\\, \", \t, \n, \u0001): text read from a file can then neither break a
-// one-line message nor a quoted TOML key.
+// write them (\\, \", \t, \n, \u0001), and bytes that are not UTF-8 as \xNN: text read
+// from a file can then neither break a one-line message nor a quoted TOML key.
 inline std::string printable(const std::string& text) {
   std::string out;
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      const auto n = utf8_sequence(text, i);
+      if (n == 0) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", u);
+        out += buf;
+      } else {
+        out += text.substr(i, n);
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

@@ -600,8 +600,9 @@ const std::vector<std::string>& target_names() {
 }
 
 void initialize(int* argc, char*** argv) {
-  // libFuzzer's own flags are not PETSc options.
-  static Runtime runtime(argc, argv, MPI_COMM_WORLD, {});
+  // libFuzzer's own flags are not PETSc options. PETSc's signal handler would turn a crash
+  // into MPI_Abort before libFuzzer saves the input.
+  static Runtime runtime(argc, argv, MPI_COMM_WORLD, {"-no_signal_handler"});
   // PETSc's tracebacks for every rejected matrix would bury the fuzzer's output; the
   // message still reaches the Error through PetscErrorMessage.
   PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);

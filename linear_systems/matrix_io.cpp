@@ -92,6 +92,23 @@ FileInfo inspect_on_root(const std::string& path, const std::string& what) {
   PDS_CHECK(bytes >= end, path << ": expected a PETSc binary matrix of " << info.rows << " x " << info.cols << " with "
                                << info.nonzeros << " nonzeros (" << end << " bytes), got a truncated file of "
                                << bytes << " bytes");
+  // MatLoad trusts the row lengths and column indices (a corrupt one makes it write out of
+  // bounds): check them before any rank calls it.
+  long long total = 0;
+  for (long long r = 0; r < info.rows; ++r) {
+    const long long len = read_big_endian(in);
+    PDS_CHECK(len >= 0 && len <= info.cols && total + len <= info.nonzeros,
+              path << ": expected row lengths in [0, " << info.cols << "] adding up to " << info.nonzeros
+                   << " nonzeros, got " << len << " at row " << r << " (corrupt PETSc binary matrix)");
+    total += len;
+  }
+  PDS_CHECK(total == info.nonzeros, path << ": expected row lengths adding up to " << info.nonzeros
+                                         << " nonzeros, got " << total << " (corrupt PETSc binary matrix)");
+  for (long long k = 0; k < info.nonzeros; ++k) {
+    const long long j = read_big_endian(in);
+    PDS_CHECK(j >= 0 && j < info.cols, path << ": expected column indices in [0, " << info.cols << "), got " << j
+                                            << " (corrupt PETSc binary matrix)");
+  }
   if (bytes >= end + 2 * I) {
     in.seekg(end);
     const long long id = read_big_endian(in), n = read_big_endian(in);

@@ -1,5 +1,7 @@
 #include "online_training/protocol.hpp"
 
+#include <cmath>
+#include <limits>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -54,6 +56,11 @@ std::vector<double> WorkItem::encode() const {
 
 WorkItem WorkItem::decode(const std::vector<double>& b) {
   PDS_CHECK(b.size() >= 4, "WORK message truncated: " << b.size() << " values, expected at least 4");
+  // The ids travel as doubles; each must be a whole number that fits its type.
+  for (int i = 0; i < 4; ++i)
+    PDS_CHECK(std::isfinite(b[i]) && b[i] == std::floor(b[i]) && std::abs(b[i]) <= 9007199254740992.0 &&
+                  (i != 3 || (b[i] >= 0 && b[i] <= std::numeric_limits<int>::max())),
+              "WORK message corrupt: field " << i << " is " << b[i] << ", expected a whole number");
   WorkItem w;
   w.sim_id = static_cast<std::int64_t>(b[0]);
   w.sample = static_cast<std::int64_t>(b[1]);
@@ -112,14 +119,25 @@ DataMessage unpack_data(const std::vector<char>& buffer) {
   DataMessage m;
   std::memcpy(&m.header, buffer.data(), sizeof(DataHeader));
   const auto& h = m.header;
-  PDS_CHECK(h.num_params >= 0 && h.count >= 0 && h.channels >= 1, "DATA message has a corrupt header");
+  // Every size is bounded by the bytes received before any arithmetic, so a corrupt header
+  // cannot overflow its way to a plausible total.
+  const auto room = static_cast<std::int64_t>((buffer.size() - sizeof(DataHeader)) / sizeof(double));
+  PDS_CHECK(h.num_params >= 0 && h.count >= 0 && h.channels >= 1 && h.num_params <= room && h.count <= room,
+            "DATA message has a corrupt header: " << h.num_params << " parameters, " << h.count << " values and "
+                                                  << h.channels << " channels in " << buffer.size() << " bytes");
   const std::size_t expected = sizeof(DataHeader) + static_cast<std::size_t>(h.num_params + h.count) * sizeof(double);
   PDS_CHECK(buffer.size() == expected, "DATA message of sim " << h.sim_id << " step " << h.step << " has "
                                                               << buffer.size() << " bytes, expected " << expected);
   std::int64_t points = h.channels;
   for (int a = 0; a < 3; ++a) {
-    PDS_CHECK(h.hi[a] > h.lo[a], "DATA message of sim " << h.sim_id << " has an empty box on axis " << a);
-    points *= h.hi[a] - h.lo[a];
+    PDS_CHECK(h.lo[a] >= 0 && h.hi[a] > h.lo[a] && h.hi[a] <= std::numeric_limits<int>::max(),
+              "DATA message of sim " << h.sim_id << " has an empty or invalid box on axis " << a << ": [" << h.lo[a]
+                                     << ", " << h.hi[a] << ")");
+    const std::int64_t extent = h.hi[a] - h.lo[a];
+    PDS_CHECK(extent <= h.count / points, "DATA message of sim " << h.sim_id << " step " << h.step
+                                                                 << ": its box holds more values than the payload's "
+                                                                 << h.count);
+    points *= extent;
   }
   PDS_CHECK(points == h.count, "DATA message of sim " << h.sim_id << " step " << h.step << ": box x channels = "
                                                       << points << " values, payload has " << h.count);
