@@ -276,6 +276,7 @@ OwnedMat load_matrix_market(const std::string& path, MPI_Comm comm, bool& symmet
   try {
     const auto on_size = [&] {
       PDS_CHECK(h.rows == h.cols, path << ": expected a square matrix, got " << h.rows << " x " << h.cols);
+      PDS_CHECK(h.rows > 0, path << ": expected a non-empty matrix, got 0 x 0");
       split_rows(h.rows, comm, start, local);
     };
     read_matrix_market(path, false, h, on_size, [&](long long r, long long c, double v) {
@@ -340,6 +341,7 @@ void check_matrix(const std::string& path, Mat A, const MatrixCheck& check, bool
   PetscInt m = 0, n = 0;
   PDS_PETSC(MatGetSize(A, &m, &n));
   PDS_CHECK(m == n, path << ": expected a square matrix, got " << m << " x " << n);
+  PDS_CHECK(m > 0, path << ": expected a non-empty matrix, got 0 x 0");
   if (check.symmetric && !symmetric_by_construction) {
     PetscReal scale = 0;
     PDS_PETSC(MatNorm(A, NORM_INFINITY, &scale));
@@ -400,6 +402,7 @@ LoadedSystem load_matrix(const std::string& path, MPI_Comm comm, const MatrixChe
     PDS_CHECK(info.classid == MAT_FILE_CLASSID,
               path << ": expected a PETSc binary matrix, got " << describe_classid(info.classid));
     PDS_CHECK(info.rows == info.cols, path << ": expected a square matrix, got " << info.rows << " x " << info.cols);
+    PDS_CHECK(info.rows > 0, path << ": expected a non-empty matrix, got 0 x 0");
     OwnedViewer v = binary_viewer(path, comm, FILE_MODE_READ);
     PDS_PETSC(MatCreate(comm, s.A.address()));
     PDS_PETSC(MatSetType(s.A, MATAIJ));
