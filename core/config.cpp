@@ -105,6 +105,14 @@ Config Config::load(const std::string& path) {
 Config Config::parse(const std::string& text, const std::string& source) {
   Config c;
   c.impl_->source = source;
+  // TOML is UTF-8; toml11 reads past the end of its buffer on some invalid sequences, so it
+  // never sees one.
+  if (!valid_utf8(text)) {
+    std::size_t i = 0;
+    while (i < text.size() && utf8_sequence(text, i) != 0) i += utf8_sequence(text, i);
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(i), '\n');
+    PDS_FAIL(source << ":" << line << ": expected UTF-8 text (TOML), got a byte that is not UTF-8");
+  }
   std::istringstream in(text);
   try {
     c.impl_->root = toml::parse<toml::discard_comments, std::map, std::vector>(in, source);

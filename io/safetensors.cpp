@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace pdestream::io {
 
@@ -43,7 +44,7 @@ std::size_t dtype_size(const std::string& dtype) {
       {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
       {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2}, {"U32", 4}, {"U64", 8}};
   auto it = sizes.find(dtype);
-  PDS_CHECK(it != sizes.end(), "unknown safetensors dtype '" << dtype
+  PDS_CHECK(it != sizes.end(), "unknown safetensors dtype '" << printable(dtype)
                                                              << "' (expected F64, F32, F16, BF16, I64, I32, I16, I8, U8 or BOOL)");
   return it->second;
 }
@@ -129,32 +130,48 @@ SafetensorsContent read_safetensors(const std::string& path) {
     if (it.key() == "__metadata__") {
       PDS_CHECK(it->is_object(), path << ": __metadata__ must be an object of strings");
       for (auto m = it->begin(); m != it->end(); ++m) {
-        PDS_CHECK(m->is_string(), path << ": __metadata__." << m.key() << " must be a string");
+        PDS_CHECK(m->is_string(), path << ": __metadata__." << printable(m.key()) << " must be a string");
         content.metadata[m.key()] = m->get<std::string>();
       }
       continue;
     }
     const auto& v = *it;
     PDS_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"),
-              path << ": tensor '" << it.key() << "' needs dtype, shape and data_offsets");
+              path << ": tensor '" << printable(it.key()) << "' needs dtype, shape and data_offsets");
     TensorRecord t;
     t.name = it.key();
-    try {
-      t.dtype = v.at("dtype").get<std::string>();
-      t.shape = v.at("shape").get<std::vector<std::int64_t>>();
-      auto offsets = v.at("data_offsets").get<std::vector<std::uint64_t>>();
-      PDS_CHECK(offsets.size() == 2, path << ": tensor '" << t.name << "': data_offsets must be [begin, end]");
-      ranges.emplace_back(offsets[0], offsets[1]);
-    } catch (const nlohmann::json::exception&) {
-      PDS_FAIL(path << ": tensor '" << t.name << "' has malformed dtype/shape/data_offsets");
-    }
-    for (auto d : t.shape) PDS_CHECK(d >= 0, path << ": tensor '" << t.name << "' has a negative dimension");
+    const std::string name = printable(t.name);
+    // Integers only (nlohmann converts a float such as 1e30 with undefined behaviour).
+    const auto integers = [&](const nlohmann::json& a, const char* what) {
+      PDS_CHECK(a.is_array() && std::all_of(a.begin(), a.end(), [](const nlohmann::json& e) {
+                  return e.is_number_unsigned() ||
+                         (e.is_number_integer() && e.get<std::int64_t>() >= 0);
+                }),
+                path << ": tensor '" << name << "': " << what << " must be a list of non-negative integers");
+      std::vector<std::uint64_t> out;
+      for (const auto& e : a) out.push_back(e.get<std::uint64_t>());
+      return out;
+    };
+    PDS_CHECK(v.at("dtype").is_string(), path << ": tensor '" << name << "': dtype must be a string");
+    t.dtype = v.at("dtype").get<std::string>();
+    const auto item = dtype_size(t.dtype);
+    const auto offsets = integers(v.at("data_offsets"), "data_offsets");
+    PDS_CHECK(offsets.size() == 2, path << ": tensor '" << name << "': data_offsets must be [begin, end]");
+    ranges.emplace_back(offsets[0], offsets[1]);
     const auto [begin, end] = ranges.back();
     PDS_CHECK(begin <= end && end <= data_size,
-              path << ": tensor '" << t.name << "' data [" << begin << ", " << end << ") lies outside the "
+              path << ": tensor '" << name << "' data [" << begin << ", " << end << ") lies outside the "
                    << data_size << " data bytes (truncated file?)");
-    const std::uint64_t expected = static_cast<std::uint64_t>(t.num_elements()) * dtype_size(t.dtype);
-    PDS_CHECK(end - begin == expected, path << ": tensor '" << t.name << "' " << t.dtype << " " << shape_text(t.shape)
+    // The element count is bounded by the bytes present before it is multiplied out.
+    std::uint64_t expected = item;
+    for (auto d : integers(v.at("shape"), "shape")) {
+      PDS_CHECK(d == 0 || expected <= data_size / d,
+                path << ": tensor '" << name << "' " << t.dtype << " has a shape that needs more than the "
+                     << data_size << " data bytes");
+      expected *= d;
+      t.shape.push_back(static_cast<std::int64_t>(d));
+    }
+    PDS_CHECK(end - begin == expected, path << ": tensor '" << name << "' " << t.dtype << " " << shape_text(t.shape)
                                             << " needs " << expected << " bytes, its offsets span " << end - begin);
     t.data.resize(end - begin);
     in.seekg(static_cast<std::streamoff>(8 + n + begin));

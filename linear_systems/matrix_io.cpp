@@ -77,9 +77,12 @@ FileInfo inspect_on_root(const std::string& path, const std::string& what) {
   const long long I = sizeof(PetscInt), S = sizeof(PetscScalar);
   if (info.classid == VEC_FILE_CLASSID) {
     info.rows = read_big_endian(in);
-    PDS_CHECK(info.rows >= 0 && bytes >= 2 * I + info.rows * S,
-              path << ": expected a PETSc binary vector of " << info.rows << " values (" << 2 * I + info.rows * S
-                   << " bytes), got a truncated file of " << bytes << " bytes");
+    PDS_CHECK(info.rows >= 0, path << ": expected a PETSc binary vector header, got "
+                                    << (info.rows == LLONG_MIN ? std::string("a file that ends inside it")
+                                                               : "size " + std::to_string(info.rows)));
+    PDS_CHECK(info.rows <= bytes / S && bytes >= 2 * I + info.rows * S,
+              path << ": expected a PETSc binary vector of " << info.rows << " values, got a truncated file of "
+                   << bytes << " bytes");
     return info;
   }
   info.rows = read_big_endian(in);
@@ -88,6 +91,10 @@ FileInfo inspect_on_root(const std::string& path, const std::string& what) {
   PDS_CHECK(info.rows >= 0 && info.cols >= 0, path << ": expected a PETSc binary matrix header, got sizes "
                                                    << info.rows << " x " << info.cols);
   PDS_CHECK(info.nonzeros >= 0, path << ": expected a sparse (AIJ) PETSc binary matrix, got a dense one");
+  // Sizes beyond the file are rejected before they are multiplied out.
+  PDS_CHECK(info.rows <= bytes / I && info.nonzeros <= bytes / (I + S),
+            path << ": expected a PETSc binary matrix of " << info.rows << " x " << info.cols << " with "
+                 << info.nonzeros << " nonzeros, got a truncated file of " << bytes << " bytes");
   const long long end = 4 * I + info.rows * I + info.nonzeros * (I + S);
   PDS_CHECK(bytes >= end, path << ": expected a PETSc binary matrix of " << info.rows << " x " << info.cols << " with "
                                << info.nonzeros << " nonzeros (" << end << " bytes), got a truncated file of "
@@ -113,7 +120,7 @@ FileInfo inspect_on_root(const std::string& path, const std::string& what) {
     in.seekg(end);
     const long long id = read_big_endian(in), n = read_big_endian(in);
     if (id == VEC_FILE_CLASSID) {
-      PDS_CHECK(n >= 0 && bytes >= end + 2 * I + n * S,
+      PDS_CHECK(n >= 0 && n <= bytes / S && bytes >= end + 2 * I + n * S,
                 path << ": expected a right-hand side of " << n << " values after the matrix, got a truncated file");
       info.vec_after = n;
     }
