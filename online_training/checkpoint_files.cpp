@@ -55,13 +55,15 @@ CoordinatorState read_online_state(const std::string& path, std::int64_t step) {
                                             << " bytes; truncated?); " << expected);
   CoordinatorState state;
   std::int64_t stored = 0;
+  PDS_CHECK(j.is_object() && j.contains("step") && j.contains("coordinator"),
+            "--resume: " << path << " has no \"step\" and \"coordinator\"; " << expected);
   try {
-    PDS_CHECK(j.is_object() && j.contains("step") && j.contains("coordinator"),
-              "--resume: " << path << " has no \"step\" and \"coordinator\"; " << expected);
-    stored = j.at("step").get<std::int64_t>();
+    stored = json_int(j.at("step"), "step");
     state = CoordinatorState::from_json(j.at("coordinator"));
   } catch (const nlohmann::json::exception& e) {
     PDS_FAIL("--resume: " << path << ": " << first_line(e.what()) << "; " << expected);
+  } catch (const Error& e) {
+    PDS_FAIL("--resume: " << path << ": " << e.message() << "; " << expected);
   }
   PDS_CHECK(stored == step, "--resume: " << path << " holds step " << stored << ", expected " << step);
   // Every sample the accounts name was drawn before the recorded position.

@@ -19,14 +19,37 @@ nlohmann::json CoordinatorState::to_json() const {
           {"failure_reasons", failure_reasons}};
 }
 
+std::int64_t json_int(const nlohmann::json& v, const std::string& what) {
+  PDS_CHECK(v.is_number_integer() &&
+                (!v.is_number_unsigned() || v.get<std::uint64_t>() <= std::uint64_t(INT64_MAX)),
+            "\"" << what << "\": expected an integer, got " << v.dump().substr(0, 40));
+  return v.get<std::int64_t>();
+}
+
+namespace {
+
+std::set<std::int64_t> json_int_set(const nlohmann::json& v, const std::string& what) {
+  PDS_CHECK(v.is_array(), "\"" << what << "\": expected a list of integers, got " << v.dump().substr(0, 40));
+  std::set<std::int64_t> out;
+  for (const auto& e : v) out.insert(json_int(e, what));
+  return out;
+}
+
+}  // namespace
+
 CoordinatorState CoordinatorState::from_json(const nlohmann::json& j) {
+  PDS_CHECK(j.is_object(), "expected an object of the coordinator's accounts, got " << j.dump().substr(0, 40));
   CoordinatorState s;
-  s.position = j.at("position").get<std::uint64_t>();
-  for (auto v : j.at("done")) s.done.insert(v.get<std::int64_t>());
-  for (auto v : j.at("redrawn")) s.redrawn.insert(v.get<std::int64_t>());
-  for (auto v : j.at("skipped")) s.skipped.insert(v.get<std::int64_t>());
-  s.failures = j.at("failures").get<std::int64_t>();
-  s.failure_reasons = j.at("failure_reasons").get<std::map<std::string, std::int64_t>>();
+  const auto position = json_int(j.at("position"), "position");
+  PDS_CHECK(position >= 0, "\"position\": expected >= 0, got " << position);
+  s.position = static_cast<std::uint64_t>(position);
+  s.done = json_int_set(j.at("done"), "done");
+  s.redrawn = json_int_set(j.at("redrawn"), "redrawn");
+  s.skipped = json_int_set(j.at("skipped"), "skipped");
+  s.failures = json_int(j.at("failures"), "failures");
+  const auto& reasons = j.at("failure_reasons");
+  PDS_CHECK(reasons.is_object(), "\"failure_reasons\": expected an object, got " << reasons.dump().substr(0, 40));
+  for (auto it = reasons.begin(); it != reasons.end(); ++it) s.failure_reasons[it.key()] = json_int(*it, "failure_reasons");
   return s;
 }
 

@@ -35,6 +35,10 @@
 
 namespace pdestream::online_training {
 
+// A JSON integer that fits int64, else a one-line Error naming `what` (nlohmann converts
+// 1e30 or 2^64 - 1 with undefined behaviour or wrap-around).
+std::int64_t json_int(const nlohmann::json& v, const std::string& what);
+
 // What the coordinator keeps in a checkpoint, and what resume restores.
 struct CoordinatorState {
   std::uint64_t position = 0;      // training samples drawn from the sampler so far
