@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <utility>
@@ -230,6 +231,11 @@ bool has_dataset(hid_t file, const char* name) {
   return is_dataset;
 }
 
+// Limits on what a file may claim, checked before anything is allocated from its header: a
+// small chunked file can declare extents of 2^40 that HDF5 fills on demand.
+constexpr hsize_t kMaxAxis = hsize_t(1) << 24;        // points along an axis, time frames
+constexpr hsize_t kMaxParams = hsize_t(1) << 16;      // parameters per sample
+
 std::vector<double> read_1d(hid_t file, const char* name, const std::string& path) {
   Hid ds = dset(H5Dopen2(file, name, H5P_DEFAULT));
   PDS_CHECK(ds.valid(), "cannot open dataset '" << name << "' in '" << path << "'"
@@ -237,6 +243,8 @@ std::vector<double> read_1d(hid_t file, const char* name, const std::string& pat
   auto d = dims_of(ds, std::string("'") + name + "'", path);
   PDS_CHECK(d.size() == 1, "dataset '" << name << "' in '" << path << "' has shape "
                                        << shape_text(d) << ", expected a 1-D array");
+  PDS_CHECK(d[0] <= kMaxAxis, "dataset '" << name << "' in '" << path << "' has " << d[0]
+                                          << " values, expected at most " << kMaxAxis);
   std::vector<double> v(d[0]);
   if (!v.empty())
     PDS_CHECK(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0,
@@ -583,6 +591,11 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
               "'tensor' in '" << path << "' is not numeric; expected float32 values");
   }
   m.dims = dims_of(m.tensor, "'tensor'", path);
+  for (std::size_t a = 0; a < m.dims.size(); ++a)
+    PDS_CHECK(m.dims[a] <= (a == 0 ? hsize_t(std::numeric_limits<int>::max()) : kMaxAxis),
+              "'tensor' in '" << path << "' has shape " << shape_text(m.dims) << "; expected at most "
+                              << (a == 0 ? hsize_t(std::numeric_limits<int>::max()) : kMaxAxis)
+                              << " along axis " << a);
 
   // Spatial dimension = number of consecutive coordinate datasets x, y, z.
   DatasetLayout& L = m.layout;
@@ -659,6 +672,8 @@ DatasetReader::DatasetReader(const std::string& path) : impl_(std::make_unique<I
               "'params' in '" << path << "' has shape " << shape_text(pd) << ", expected [N, P] with N = "
                               << m.dims[0]);
     m.P = pd.size() == 2 ? pd[1] : 1;
+    PDS_CHECK(m.P <= kMaxParams, "'params' in '" << path << "' has " << m.P << " parameters per sample, expected at most "
+                                                 << kMaxParams);
     auto names = read_string_attr(m.params, "param_names", path);
     if (names) {
       PDS_CHECK(names->size() == m.P, "attribute 'param_names' in '"
