@@ -162,12 +162,11 @@ SafetensorsContent read_safetensors(const std::string& path) {
     PDS_CHECK(begin <= end && end <= data_size,
               path << ": tensor '" << name << "' data [" << begin << ", " << end << ") lies outside the "
                    << data_size << " data bytes (truncated file?)");
-    // The element count is bounded by the bytes present before it is multiplied out.
+    // The byte count is multiplied out only while it cannot overflow.
     std::uint64_t expected = item;
     for (auto d : integers(v.at("shape"), "shape")) {
-      PDS_CHECK(d == 0 || expected <= data_size / d,
-                path << ": tensor '" << name << "' " << t.dtype << " has a shape that needs more than the "
-                     << data_size << " data bytes");
+      PDS_CHECK(d <= std::uint64_t(INT64_MAX) && (d == 0 || expected <= UINT64_MAX / d),
+                path << ": tensor '" << name << "' " << t.dtype << " has a shape whose size overflows 64 bits");
       expected *= d;
       t.shape.push_back(static_cast<std::int64_t>(d));
     }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "training/trainer.hpp"
 
 namespace pdestream::online_training {
 
@@ -40,7 +41,11 @@ void write_online_state(const std::string& path, std::int64_t step, const Coordi
     std::ofstream out(path + ".tmp");
     out << j.dump(1);
     out.close();
-    PDS_CHECK(out, "cannot write " << path << ".tmp (disk full?)");
+    if (!out) {
+      std::error_code ec;
+      fs::remove(path + ".tmp", ec);
+      PDS_FAIL("cannot write " << path << ".tmp (disk full?)");
+    }
   }
   fs::rename(path + ".tmp", path);
 }
@@ -96,7 +101,7 @@ void save_samples(const std::string& path, const std::vector<Sample>& samples, c
     a.write("target", torch::stack(out));
     if (!cond.empty()) a.write("cond", torch::stack(cond));
   }
-  a.save_to(path + ".tmp");
+  training::write_archive(a, path + ".tmp");
   fs::rename(path + ".tmp", path);
 }
 

@@ -359,14 +359,16 @@ void set_step_hook(TrainerRank& t, StreamSource& stream, std::ofstream& draws) {
 }
 
 // The checkpoint's side files: each rank's buffer and the coordinator's accounts (with the
-// samples done on every rank), keyed by the step; files of older steps go once a newer
-// checkpoint.pt is certainly in place. `previous_step`: the step checkpoint.pt holds now.
+// samples done on every rank), keyed by the step. The files of checkpoint.pt's step and of
+// checkpoint.prev.pt's stay until a newer checkpoint replaces them, so that a resume can
+// fall back to either. `previous_step`: the step checkpoint.pt holds now.
 void set_checkpoint_hook(TrainerRank& t, std::int64_t previous_step) {
-  auto previous = std::make_shared<std::int64_t>(previous_step);
-  t.trainer.set_checkpoint_hook([&t, previous](std::int64_t step) {
+  auto kept = std::make_shared<std::pair<std::int64_t, std::int64_t>>(previous_step, -1);
+  t.trainer.set_checkpoint_hook([&t, kept](std::int64_t step) {
     const auto& dir = t.spec.run_dir;
     auto snap = t.server.snapshot();
-    save_samples(buffer_path(dir, t.rank, step), snap.samples, *t.job.task);
+    // A rank whose write fails (a full disk) stops every rank, not only itself.
+    collective_try(t.local, [&] { save_samples(buffer_path(dir, t.rank, step), snap.samples, *t.job.task); });
     if (t.rank == t.size - 1 && t.opt.trainer_fault("checkpoint", step))
       kill_self("trainer rank " + std::to_string(t.rank) + " dies in the step-" + std::to_string(step) +
                 " checkpoint, after its buffer file");
@@ -378,25 +380,28 @@ void set_checkpoint_hook(TrainerRank& t, std::int64_t previous_step) {
     for (std::size_t r = 0; r < counts.size(); ++r) offsets[r] = total, total += counts[r];
     std::vector<std::int64_t> all(static_cast<std::size_t>(std::max(total, 1)));
     MPI_Gatherv(mine.data(), n, MPI_INT64_T, all.data(), counts.data(), offsets.data(), MPI_INT64_T, 0, t.local);
-    if (t.rank == 0) {
+    collective_try(t.local, [&] {
+      if (t.rank != 0) return;
       auto state = snap.coordinator;
       state.done.clear();
       state.done.insert(all.begin(), all.begin() + total);
       // A sample finalised after the coordinator's position was read is still covered.
       if (!state.done.empty()) state.position = std::max<std::uint64_t>(state.position, *state.done.rbegin() + 1);
       write_online_state(state_path(dir, step), step, state);
-    }
-    MPI_Barrier(t.local);
+    });
     for (const auto& entry : fs::directory_iterator(dir)) {
       const auto name = entry.path().filename().string();
       const bool mine_file = name.rfind("buffer_" + std::to_string(t.rank) + "_", 0) == 0 ||
                              (t.rank == 0 && name.rfind("online_state_", 0) == 0);
       if (!mine_file) continue;
       const auto us = name.rfind('_'), dot = name.find('.', us);
-      const auto s = std::stoll(name.substr(us + 1, dot - us - 1));
-      if (s != step && s != *previous) fs::remove(entry.path());
+      const auto digits = name.substr(us + 1, dot == std::string::npos ? std::string::npos : dot - us - 1);
+      if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos)
+        continue;  // not a file of ours
+      const auto s = std::stoll(digits);
+      if (s != step && s != kept->first && s != kept->second) fs::remove(entry.path());
     }
-    *previous = step;
+    *kept = {step, kept->first};
     if (t.rank == t.size - 1 && t.opt.trainer_fault("checkpoint_state", step))
       kill_self("trainer rank " + std::to_string(t.rank) + " dies in the step-" + std::to_string(step) +
                 " checkpoint, after the accounts, before checkpoint.pt");

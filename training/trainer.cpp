@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -311,10 +312,29 @@ void Trainer::fit(DataSource& train, DataSource* validation) {
   }
 }
 
+void write_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
+  namespace fs = std::filesystem;
+  // torch 1.13 reports a failed file write (a full disk) from a destructor, which
+  // terminates the process: it writes to memory, and the file is written and checked here.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  const std::string data = bytes.str();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.close();
+  std::error_code ec;
+  const auto written = fs::file_size(path, ec);
+  if (out && !ec && written == data.size()) return;
+  fs::remove(path, ec);
+  PDS_FAIL("wrote " << (ec ? 0 : written) << " of " << data.size() << " bytes of " << path << " (disk full?)");
+}
+
 void Trainer::save_checkpoint() {
   if (run_dir_.empty()) return;
   if (checkpoint_hook_) checkpoint_hook_(step_);
-  if (rank_ == 0) {
+  // Collective, so that a write that fails on rank 0 stops every rank with its message.
+  collective_try(comm_, [&] {
+    if (rank_ != 0) return;
     torch::serialize::OutputArchive archive;
     torch::serialize::OutputArchive model_archive, optimizer_archive;
     model_->save(model_archive);
@@ -338,28 +358,74 @@ void Trainer::save_checkpoint() {
     archive.write("elapsed", torch::tensor(elapsed, torch::kFloat64));
     archive.write("epoch_loss", torch::tensor({epoch_loss_sum_, epoch_examples_}, torch::kFloat64));
     archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());
+    namespace fs = std::filesystem;
     const std::string tmp = checkpoint_path() + ".tmp";
-    archive.save_to(tmp);
-    std::filesystem::rename(tmp, checkpoint_path());
-  }
-  MPI_Barrier(comm_);
+    try {
+      write_archive(archive, tmp);
+    } catch (const Error& e) {
+      PDS_FAIL("cannot write the step-" << step_ << " checkpoint: " << e.message() << "; " << checkpoint_path()
+                                        << " is unchanged");
+    }
+    if (fs::exists(checkpoint_path())) fs::rename(checkpoint_path(), previous_checkpoint_path());
+    fs::rename(tmp, checkpoint_path());
+  });
 }
 
 bool Trainer::resume_if_possible() {
-  if (run_dir_.empty() || !std::filesystem::exists(checkpoint_path())) return false;
+  namespace fs = std::filesystem;
+  if (run_dir_.empty()) return false;
+  const bool current = fs::exists(checkpoint_path()), previous = fs::exists(previous_checkpoint_path());
+  if (!current && !previous) return false;
+  std::string why;
+  if (current) {
+    try {
+      load_checkpoint(checkpoint_path());
+      return true;
+    } catch (const Error& e) {
+      PDS_CHECK(previous, e.message() << "; there is no " << previous_checkpoint_path() << " to fall back to");
+      why = e.message();
+    }
+  } else {
+    why = checkpoint_path() + " is missing (killed while renaming?)";
+  }
+  if (rank_ == 0)
+    std::fprintf(stderr, "pdestream: warning: %s; resuming from the previous checkpoint %s\n", why.c_str(),
+                 previous_checkpoint_path().c_str());
+  try {
+    load_checkpoint(previous_checkpoint_path());
+  } catch (const Error& e) {
+    PDS_FAIL(why << "; the previous checkpoint is unusable too: " << e.message());
+  }
+  return true;
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(checkpoint_path());
+    archive.load_from(path);
   } catch (const std::exception& e) {
-    PDS_FAIL(checkpoint_path() << ": cannot read the checkpoint (" << std::string(e.what()).substr(0, 120) << ")");
+    const std::string what = e.what();
+    PDS_FAIL(path << ": cannot read the checkpoint (" << what.substr(0, std::min<std::size_t>(120, what.find('\n')))
+                  << ")");
   }
+  // A checkpoint that reads but lacks a part, or whose tensors do not fit, is as unusable.
+  try {
+    restore_checkpoint(archive, path);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    PDS_FAIL(path << ": incomplete or corrupt checkpoint (" << what.substr(0, std::min<std::size_t>(120, what.find('\n')))
+                  << ")");
+  }
+}
+
+void Trainer::restore_checkpoint(torch::serialize::InputArchive& archive, const std::string& path) {
   torch::serialize::InputArchive model_archive, optimizer_archive;
   archive.read("model", model_archive);
   archive.read("optimizer", optimizer_archive);
   try {
     model_->load(model_archive);
   } catch (const std::exception& e) {
-    PDS_FAIL(checkpoint_path() << ": the checkpoint does not fit this model (different [model] options?)");
+    PDS_FAIL(path << ": the checkpoint does not fit this model (different [model] options?)");
   }
   optimizer_->load(optimizer_archive);
   if (ema_) {
@@ -391,7 +457,6 @@ bool Trainer::resume_if_possible() {
   generator.set_state(rng);
   start_ = std::chrono::steady_clock::now();
   rewind_metrics(step_);
-  return true;
 }
 
 void Trainer::rewind_metrics(std::int64_t step) {

@@ -31,6 +31,11 @@
 #include "training/distributed.hpp"
 #include "training/objective.hpp"
 
+namespace torch::serialize {
+class InputArchive;
+class OutputArchive;
+}
+
 namespace torch::optim {
 class Optimizer;
 }
@@ -74,6 +79,10 @@ struct TrainerOptions {
   static TrainerOptions from_section(SectionReader& section);
 };
 
+// Writes `archive` to `path` (no rename): a failed or short write, as on a full disk, is a
+// one-line Error and leaves no file behind.
+void write_archive(torch::serialize::OutputArchive& archive, const std::string& path);
+
 class Trainer {
  public:
   Trainer(std::shared_ptr<surrogates::Surrogate> model, TrainerOptions options, MPI_Comm comm,
@@ -99,12 +108,18 @@ class Trainer {
   // Physical-unit predictions for a batch of raw inputs (and their cond [B, P], if any).
   torch::Tensor predict(const torch::Tensor& x, const torch::Tensor& cond = {});
 
-  // Checkpoint: model, optimizer, EMA, normalisers, step/epoch/position, RNG. Written
-  // atomically by rank 0; resume() loads it on every rank.
+  // Checkpoint: model, optimizer, EMA, normalisers, step/epoch/position, RNG. Written by
+  // rank 0 to a temporary name and renamed; the one before it is kept as
+  // checkpoint.prev.pt. A write that fails (a full disk) is a one-line error that leaves
+  // both untouched. resume() loads it on every rank.
   std::string checkpoint_path() const { return run_dir_ + "/checkpoint.pt"; }
+  std::string previous_checkpoint_path() const { return run_dir_ + "/checkpoint.prev.pt"; }
   void save_checkpoint();
-  // True if a checkpoint was found and loaded. metrics.jsonl then loses the lines of steps
-  // after the checkpoint (they belong to a run that was lost) and gains a "resume" event.
+  // True if a checkpoint was found and loaded. An unreadable checkpoint.pt (truncated,
+  // corrupt, or missing after a kill between the two renames) falls back to
+  // checkpoint.prev.pt with a warning; with none usable the error is one line. metrics.jsonl
+  // then loses the lines of steps after the checkpoint (they belong to a run that was lost)
+  // and gains a "resume" event.
   bool resume_if_possible();
   // Drops metrics.jsonl lines of steps after `step` (rank 0): a job that restarts from
   // `step` rewrites that part of its history.
@@ -147,6 +162,9 @@ class Trainer {
   void set_checkpoint_hook(std::function<void(std::int64_t step)> hook) { checkpoint_hook_ = std::move(hook); }
 
  private:
+  // Loads `path` into the model, optimizer and counters; a one-line Error if it cannot.
+  void load_checkpoint(const std::string& path);
+  void restore_checkpoint(torch::serialize::InputArchive& archive, const std::string& path);
   double train_step(const Batch& batch);
   void apply_schedule(std::int64_t steps_per_epoch);
   void update_ema();

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -166,6 +169,82 @@ TEST(Trainer, ResumeContinuesBitForBit) {
   auto fa = surrogates::read_safetensors_tensors(r.straight_dir + "/model.safetensors");
   auto fc = surrogates::read_safetensors_tensors(r.resumed_dir + "/model.safetensors");
   for (const auto& [name, t] : fa.extra) EXPECT_TRUE(torch::equal(t, fc.extra.at(name))) << name;
+}
+
+// checkpoint.pt is written to a temporary name and renamed, keeping the one before as
+// checkpoint.prev.pt: a truncated or missing checkpoint.pt falls back to it, two unusable
+// ones are a one-line error, and a write that fails (a file size limit, as a full disk)
+// is a one-line error on every rank that leaves both checkpoints as they were.
+TEST(Trainer, AnUnusableCheckpointFallsBackToThePreviousOne) {
+  namespace fs = std::filesystem;
+  auto [x, y] = toy_data(40);
+  auto o = options(10);
+  o.checkpoint_every = 2;
+  o.max_steps = 5;  // checkpoints at steps 2, 4 and 5 (the end)
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  const auto dir = pdestream::testing::scratch_dir("checkpoint_fallback", MPI_COMM_WORLD);
+  Trainer first(small_mlp(3), o, MPI_COMM_WORLD, dir);
+  TensorDataSource data(x, y, o.batch_size, 5, rank, size);
+  first.fit(data);
+  const auto current = first.checkpoint_path(), previous = first.previous_checkpoint_path();
+  ASSERT_TRUE(fs::exists(current) && fs::exists(previous));
+  const auto backup = dir + "/backup.pt";
+  if (rank == 0) fs::copy_file(current, backup);
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto resumed_step = [&] {
+    Trainer t(small_mlp(99), o, MPI_COMM_WORLD, dir);
+    EXPECT_TRUE(t.resume_if_possible());
+    return t.step();
+  };
+  auto on_rank0 = [&](const std::function<void()>& f) {
+    if (rank == 0) f();
+    MPI_Barrier(MPI_COMM_WORLD);
+  };
+  EXPECT_EQ(resumed_step(), 5);
+  // Truncated (a kill while torch wrote it, on a file system without atomic rename).
+  on_rank0([&] { fs::resize_file(current, fs::file_size(current) / 2); });
+  EXPECT_EQ(resumed_step(), 4);
+  // Missing (a kill between the two renames).
+  on_rank0([&] { fs::remove(current); });
+  EXPECT_EQ(resumed_step(), 4);
+  // Both unusable.
+  on_rank0([&] {
+    pdestream::testing::write_text(current, "not a checkpoint");
+    fs::resize_file(previous, 100);
+  });
+  {
+    Trainer t(small_mlp(99), o, MPI_COMM_WORLD, dir);
+    const auto message = pdestream::testing::error_of([&] { t.resume_if_possible(); });
+    EXPECT_NE(message.find("cannot read the checkpoint"), std::string::npos) << message;
+    EXPECT_NE(message.find("the previous checkpoint is unusable too"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  // A write that fails: RLIMIT_FSIZE as a full disk (SIGXFSZ ignored, so write() fails).
+  on_rank0([&] {
+    fs::copy_file(backup, current, fs::copy_options::overwrite_existing);
+    fs::copy_file(backup, previous, fs::copy_options::overwrite_existing);
+  });
+  {
+    Trainer t(small_mlp(99), o, MPI_COMM_WORLD, dir);
+    ASSERT_TRUE(t.resume_if_possible());
+    const auto bytes = fs::file_size(current);
+    struct rlimit old_limit {};
+    getrlimit(RLIMIT_FSIZE, &old_limit);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    if (rank == 0) {
+      struct rlimit small = old_limit;
+      small.rlim_cur = 4096;
+      setrlimit(RLIMIT_FSIZE, &small);
+    }
+    const auto message = pdestream::testing::error_of([&] { t.save_checkpoint(); });
+    if (rank == 0) setrlimit(RLIMIT_FSIZE, &old_limit);
+    std::signal(SIGXFSZ, old_handler);
+    EXPECT_NE(message.find("cannot write the step-5 checkpoint"), std::string::npos) << message;
+    EXPECT_NE(message.find("is unchanged"), std::string::npos) << message;
+    EXPECT_EQ(fs::file_size(current), bytes);
+    EXPECT_FALSE(fs::exists(current + ".tmp"));
+  }
+  EXPECT_EQ(resumed_step(), 5);
 }
 
 // The epoch event (and the epoch hook) carry the epoch's mean loss: the mean of its steps'
