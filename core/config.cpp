@@ -136,6 +136,10 @@ void Config::apply_override(const std::string& assignment) {
   // Bytes that are not UTF-8 would be written into the run's config.toml, which TOML
   // (and so `train --resume`) then cannot read.
   PDS_CHECK(valid_utf8(assignment), "--set " << printable(assignment) << ": expected UTF-8 text");
+  // A command line cannot pass them either; toml11 cannot read a NUL back.
+  PDS_CHECK(std::none_of(assignment.begin(), assignment.end(),
+                         [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f; }),
+            "--set " << printable(assignment) << ": expected text without control characters");
   auto [key, text] = split_assignment(assignment);
   auto parts = split_dots(key);
   PDS_CHECK(parts.size() >= 2 && std::none_of(parts.begin(), parts.end(),
