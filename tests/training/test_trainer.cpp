@@ -196,7 +196,9 @@ TEST(Trainer, AnUnusableCheckpointFallsBackToThePreviousOne) {
     EXPECT_TRUE(t.resume_if_possible());
     return t.step();
   };
+  // Rank 0 edits the files only once every rank has finished reading them.
   auto on_rank0 = [&](const std::function<void()>& f) {
+    MPI_Barrier(MPI_COMM_WORLD);
     if (rank == 0) f();
     MPI_Barrier(MPI_COMM_WORLD);
   };
@@ -226,7 +228,7 @@ TEST(Trainer, AnUnusableCheckpointFallsBackToThePreviousOne) {
   });
   {
     Trainer t(small_mlp(99), o, MPI_COMM_WORLD, dir);
-    ASSERT_TRUE(t.resume_if_possible());
+    EXPECT_TRUE(t.resume_if_possible());  // not ASSERT: a rank that left would hang the other
     const auto bytes = fs::file_size(current);
     struct rlimit old_limit {};
     getrlimit(RLIMIT_FSIZE, &old_limit);
