@@ -53,6 +53,7 @@ TEST(FuzzRegressions, EveryTargetIsKnown) {
   for (const auto& dir : {kSource / "tests/data/fuzz", kSource / "fuzz/corpus"}) {
     if (!fs::is_directory(dir)) continue;
     for (const auto& e : fs::directory_iterator(dir)) {
+      if (!e.is_directory()) continue;  // README.md
       const auto& names = pdestream::fuzz::target_names();
       EXPECT_NE(std::find(names.begin(), names.end(), e.path().filename().string()), names.end())
           << e.path() << " is not a fuzz target";
