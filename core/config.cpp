@@ -107,10 +107,8 @@ Config Config::parse(const std::string& text, const std::string& source) {
   c.impl_->source = source;
   // TOML is UTF-8; toml11 reads past the end of its buffer on some invalid sequences, so it
   // never sees one.
-  if (!valid_utf8(text)) {
-    std::size_t i = 0;
-    while (i < text.size() && utf8_sequence(text, i) != 0) i += utf8_sequence(text, i);
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(i), '\n');
+  if (const auto bad = invalid_utf8_at(text); bad != std::string::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
     PDS_FAIL(source << ":" << line << ": expected UTF-8 text (TOML), got a byte that is not UTF-8");
   }
   std::istringstream in(text);
@@ -119,7 +117,7 @@ Config Config::parse(const std::string& text, const std::string& source) {
   } catch (const toml::syntax_error& e) {
     // toml11's message spans several lines; keep the first meaningful one.
     std::string msg = e.what();
-    std::string first = msg.substr(0, msg.find('\n'));
+    std::string first = first_line(msg);
     std::string line;
     auto pos = msg.find(" --> ");
     if (pos != std::string::npos) {

@@ -36,14 +36,20 @@ inline std::size_t utf8_sequence(const std::string& text, std::size_t i) {
   return n;
 }
 
-inline bool valid_utf8(const std::string& text) {
+// Index of the first byte that starts no UTF-8 sequence, or npos if the text is UTF-8.
+inline std::size_t invalid_utf8_at(const std::string& text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto n = utf8_sequence(text, i);
-    if (n == 0) return false;
+    if (n == 0) return i;
     i += n;
   }
-  return true;
+  return std::string::npos;
 }
+
+inline bool valid_utf8(const std::string& text) { return invalid_utf8_at(text) == std::string::npos; }
+
+// The first line of `text`: libraries' messages (torch, toml11, nlohmann) run over several.
+inline std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 // `text` with backslashes, double quotes and control characters escaped as TOML and JSON
 // write them (\\, \", \t, \n, \u0001), and bytes that are not UTF-8 as \xNN: text read

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "training/trainer.hpp"
 
 namespace pdestream::online_training {
@@ -15,9 +16,6 @@ namespace pdestream::online_training {
 namespace fs = std::filesystem;
 
 namespace {
-
-// torch's messages run over several lines (with a C++ backtrace); the first says what.
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string shape_of(const torch::Tensor& t) {
   std::ostringstream os;
@@ -72,13 +70,16 @@ CoordinatorState read_online_state(const std::string& path, std::int64_t step) {
   }
   PDS_CHECK(stored == step, "--resume: " << path << " holds step " << stored << ", expected " << step);
   // Every sample the accounts name was drawn before the recorded position.
-  for (const auto* set : {&state.done, &state.redrawn, &state.skipped})
-    PDS_CHECK(set->empty() || (*set->begin() >= 0 && static_cast<std::uint64_t>(*set->rbegin()) < state.position),
-              "--resume: " << path << ": sample numbers must lie in [0, position = " << state.position
-                           << "), found " << (set->empty() ? 0 : (*set->begin() < 0 ? *set->begin() : *set->rbegin())));
+  for (const auto* set : {&state.done, &state.redrawn, &state.skipped}) {
+    if (set->empty()) continue;
+    const auto low = *set->begin(), high = *set->rbegin();
+    PDS_CHECK(low >= 0 && static_cast<std::uint64_t>(high) < state.position,
+              "--resume: " << path << ": sample numbers must lie in [0, position = " << state.position << "), found "
+                           << (low < 0 ? low : high));
+  }
   PDS_CHECK(state.failures >= 0, "--resume: " << path << ": failures = " << state.failures << ", expected >= 0");
   for (const auto& [reason, count] : state.failure_reasons)
-    PDS_CHECK(count >= 0, "--resume: " << path << ": failure count of \"" << first_line(reason) << "\" is " << count
+    PDS_CHECK(count >= 0, "--resume: " << path << ": failure count of \"" << printable(reason) << "\" is " << count
                                        << ", expected >= 0");
   return state;
 }

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/runtime.hpp"
+#include "core/strings.hpp"
 #include "surrogates/model_file.hpp"
 #include "surrogates/registry.hpp"
 
@@ -404,16 +405,13 @@ void Trainer::load_checkpoint(const std::string& path) {
   try {
     archive.load_from(path);
   } catch (const std::exception& e) {
-    const std::string what = e.what();
-    PDS_FAIL(path << ": cannot read the checkpoint (" << what.substr(0, std::min<std::size_t>(120, what.find('\n')))
-                  << ")");
+    PDS_FAIL(path << ": cannot read the checkpoint (" << first_line(e.what()).substr(0, 120) << ")");
   }
   // A checkpoint that reads but lacks a part, or whose tensors do not fit, is as unusable.
   try {
     restore_checkpoint(archive, path);
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    PDS_FAIL(path << ": incomplete or corrupt checkpoint (" << what.substr(0, std::min<std::size_t>(120, what.find('\n')))
+    PDS_FAIL(path << ": incomplete or corrupt checkpoint (" << first_line(e.what_without_backtrace()).substr(0, 120)
                   << ")");
   }
 }
