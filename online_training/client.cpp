@@ -4,6 +4,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <random>
 #include <thread>
 
 #include "core/error.hpp"
@@ -127,6 +128,16 @@ pr::WorkItem request_work(MPI_Comm group, MPI_Comm online, int group_rank) {
   return pr::WorkItem::decode(buffer);
 }
 
+// A transport error as the checksum should see it: a few bits of the field flipped after
+// the sender computed the checksum. Deterministic in the sample, so a fault run repeats.
+void flip_payload_bits(std::vector<char>& bytes, std::size_t num_params, std::int64_t sample) {
+  const std::size_t begin = sizeof(pr::DataHeader) + num_params * sizeof(double);
+  if (bytes.size() <= begin) return;
+  std::mt19937_64 rng(static_cast<std::uint64_t>(sample) * 0x9E3779B97F4A7C15ull + 1);
+  std::uniform_int_distribution<std::size_t> byte(begin, bytes.size() - 1);
+  for (int k = 0; k < 3; ++k) bytes[byte(rng)] ^= static_cast<char>(1u << (rng() % 8));
+}
+
 }  // namespace
 
 ClientStats run_client(solvers::Solver& solver, MPI_Comm group, MPI_Comm online, const Roles& roles,
@@ -183,7 +194,10 @@ ClientStats run_client(solvers::Solver& solver, MPI_Comm group, MPI_Comm online,
       h.step = step;
       h.group_size = group_size;
       h.time = solver.time();
-      outbox.send(pr::pack_data(h, work.params, block), work.trainer, stats);
+      auto bytes = pr::pack_data(h, work.params, block);
+      if (faulty && step == options.fault_step && options.fault == "corrupt_data")
+        flip_payload_bits(bytes, work.params.size(), work.sample);
+      outbox.send(std::move(bytes), work.trainer, stats);
       ++end.blocks;
     }
     if (end.failed) ++stats.failed;

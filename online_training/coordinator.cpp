@@ -218,6 +218,7 @@ void Coordinator::on_result(const pr::Result& r) {
   ++state_.failures;
   const std::string kind = r.reason.find("timeout") != std::string::npos      ? "timeout"
                            : r.reason.find("non-finite") != std::string::npos ? "non-finite"
+                           : r.reason.find("checksum") != std::string::npos   ? "corrupt"
                                                                                : "error";
   ++state_.failure_reasons[kind];
   failure_log_.push_back({{"sim_id", r.sim_id}, {"sample", item.sample}, {"attempt", item.attempt},

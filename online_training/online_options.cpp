@@ -29,7 +29,7 @@ OnlineOptions OnlineOptions::from_section(SectionReader& s) {
   o.keep_partial = s.get_bool("keep_partial", o.keep_partial);
   o.wait_timeout = s.get_double("wait_timeout", o.wait_timeout, 0.0);
   o.shutdown_timeout = s.get_double("shutdown_timeout", o.shutdown_timeout, 0.0);
-  o.fault = s.get_string("fault", o.fault, {"none", "throw", "nan", "hang", "kill_sim", "crash_trainer", "kill_trainer"});
+  o.fault = s.get_string("fault", o.fault, {"none", "throw", "nan", "hang", "corrupt_data", "kill_sim", "crash_trainer", "kill_trainer"});
   for (double v : s.get_doubles("fault_samples", std::vector<double>{})) {
     PDS_CHECK(v == std::floor(v), s.where("fault_samples")
                                       << ": expected sample indices (-1, -2, ... for validation), got " << v);

@@ -22,7 +22,9 @@
 //   wait_timeout = 1.0             # seconds a trainer rank waits for a full shard of a batch
 //   shutdown_timeout = 60          # seconds to wait for simulations to leave at the end; past it the
 //                                  # job saves its outputs and aborts with a one-line error
-//   fault = "none"                 # tests: throw | nan | hang | kill_sim | crash_trainer | kill_trainer
+//   fault = "none"                 # tests: throw | nan | hang | corrupt_data | kill_sim | crash_trainer |
+//                                  # kill_trainer (corrupt_data flips bits of a DATA block after its
+//                                  # checksum was computed, as a faulty link would)
 //   fault_samples = [3]            # sample indices that fail (first attempt only; -1, -2, ...: the
 //                                  # validation simulations)
 //   fault_step = 2                 # output index; trainer step for crash_trainer and kill_trainer;

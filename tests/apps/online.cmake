@@ -57,6 +57,13 @@ online_test(fault_nan_redraw "s['sims_failed'] == 1" "s['failure_reasons'] == {'
   "len(done) == 12 and 3 not in done and 12 in done" "s['examples_drawn'] == s['examples_received'] == 12 * 5" --
   ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"nan\"
   --set online.on_failure=\"redraw\" --set output.dir=online_fault_nan_redraw)
+# Bits flipped in one DATA block after its checksum: the trainer rejects the block, fails the
+# simulation and redraws; nothing of the corrupt simulation reaches the buffer.
+online_test(fault_corrupt_redraw "s['sims_failed'] == 1" "s['failure_reasons'] == {'corrupt': 1}"
+  "'fails its checksum' in s['failures'][0]['reason']" "s['failures'][0]['sample'] == 3"
+  "len(done) == 12 and 3 not in done" "s['examples_drawn'] == s['examples_received'] == 12 * 5" "once(5)" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"corrupt_data\"
+  --set online.on_failure=\"redraw\" --set output.dir=online_fault_corrupt_redraw)
 online_test(fault_hang_skip "s['sims_failed'] == 1" "s['failure_reasons'] == {'timeout': 1}"
   "done == set(range(12)) - {3}" "s['clean_shutdown']" --
   ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${ONLINE_TINY} ${FAULT} --set online.fault=\"hang\"
