@@ -94,13 +94,12 @@ void run_generate(const GenerateArgs& args, MPI_Comm world) {
   }
   const auto layout = training::dataset_layout(*solver, config, sampling.samples, solver->output_times());
   std::unique_ptr<io::DatasetWriter> writer;
-  collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(partial, layout, world); });
-
   const auto start = Clock::now();
   const int rounds = (sampling.samples + groups - 1) / groups;
   const int frames = layout.num_times();
   double solve_seconds = 0;  // this rank's time in the solver
   try {
+    collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(partial, layout, world); });
     for (int r = 0; r < rounds; ++r) {
       const int sample = r * groups + group;
       const bool active = sample < sampling.samples;
@@ -148,7 +147,8 @@ void run_generate(const GenerateArgs& args, MPI_Comm world) {
     writer->close();
   } catch (...) {
     writer.reset();
-    if (rank == 0) std::filesystem::remove(partial);
+    std::error_code ignored;  // the error being reported matters more than the cleanup's
+    if (rank == 0) std::filesystem::remove(partial, ignored);
     MPI_Comm_free(&group_comm);
     throw;
   }

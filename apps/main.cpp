@@ -9,10 +9,11 @@
 //   pdestream poisson --sequence heat2d --steps 1000 --omega bandit:tsallis
 //
 // PETSc options (-ksp_type, -pc_type, -ksp_monitor, -log_view, ...) pass through untouched.
-// Errors print one line and exit non-zero.
+// Errors print one line and exit non-zero, including a write past a full disk or `ulimit -f`.
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -33,6 +34,9 @@ struct NullBuffer : std::streambuf {
 
 int main(int argc, char** argv) {
   using namespace pdestream;
+  // Past a file-size limit (ulimit -f) a write should fail like one on a full disk, with the
+  // writer's one-line error and its cleanup, instead of SIGXFSZ killing the process mid-file.
+  std::signal(SIGXFSZ, SIG_IGN);
   auto split = apps::split_petsc_options(argc, argv);
 
   std::unique_ptr<Runtime> runtime;

@@ -2,6 +2,8 @@
 
 #include <hdf5.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -88,6 +90,11 @@ class Hid {
     if (id_ >= 0 && closer_) closer_(id_);
     id_ = H5I_INVALID_HID;
   }
+  // Forgets the id without closing it. HDF5 1.10 frees a file whose H5Fclose failed (its
+  // final flush hit a full disk) but keeps its id, and closing that id again when the
+  // library shuts down at MPI_Finalize crashes (fixed in HDF5 1.14, HDFGroup/hdf5#2291). A
+  // file that already failed a write is left to that shutdown, which closes it only once.
+  void abandon() { id_ = H5I_INVALID_HID; }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -113,6 +120,31 @@ void bcast_strings(std::vector<std::string>& v, MPI_Comm comm) {
   MPI_Bcast(&n, 1, MPI_INT, 0, comm);
   v.resize(n);
   for (auto& s : v) bcast_string(s, comm);
+}
+
+// Empty if `path` can grow to `bytes` (plus HDF5's metadata): the file system has the room
+// (a file being replaced counts as free) and the file-size limit (ulimit -f) allows it.
+std::string room_error(const std::string& path, unsigned long long bytes) {
+  namespace fs = std::filesystem;
+  const unsigned long long need = bytes + (1ull << 20);
+  std::ostringstream os;
+  os.precision(3);
+  os << "HDF5 dataset '" << path << "' needs " << static_cast<double>(need) / 1e6 << " MB, but ";
+  rlimit limit{};
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && need > limit.rlim_cur) {
+    os << "the file-size limit (ulimit -f) is " << static_cast<double>(limit.rlim_cur) / 1e6 << " MB";
+    return os.str();
+  }
+  std::error_code ec;
+  const fs::path dir = fs::absolute(fs::path(path), ec).parent_path();
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) return std::string();  // no answer (odd file systems): let the writes decide
+  unsigned long long room = space.available;
+  const auto old = fs::file_size(path, ec);
+  if (!ec) room += old;
+  if (need <= room) return std::string();
+  os << dir.string() << " has " << static_cast<double>(room) / 1e6 << " MB free";
+  return os.str();
 }
 
 std::string shape_text(const std::vector<hsize_t>& dims) {
@@ -263,6 +295,12 @@ std::vector<unsigned long long> DatasetLayout::tensor_shape() const {
   return s;
 }
 
+unsigned long long DatasetLayout::tensor_bytes() const {
+  unsigned long long n = sizeof(float);
+  for (auto d : tensor_shape()) n *= d;
+  return n + static_cast<unsigned long long>(num_samples) * param_names.size() * sizeof(double);
+}
+
 // ---------------------------------------------------------------------------------------
 // Writer
 
@@ -276,6 +314,20 @@ struct DatasetWriter::Impl {
   Hid tensor;
   Hid params;
   bool open = false;
+
+  // agree_on_error for a failed write: on the way out, the file is abandoned (Hid::abandon)
+  // on every rank instead of being closed.
+  void agree_on_io_error(const std::string& local_error) {
+    try {
+      agree_on_error(comm, local_error);
+    } catch (...) {
+      open = false;
+      params.abandon();
+      tensor.abandon();
+      file.abandon();
+      throw;
+    }
+  }
 
   int rank_of_tensor() const {
     return 2 + layout.grid.dim + (layout.channels.size() > 1 ? 1 : 0);
@@ -297,7 +349,7 @@ struct DatasetWriter::Impl {
     H5Pset_dxpl_mpio(dx, H5FD_MPIO_COLLECTIVE);
     static const double dummy = 0.0;
     herr_t rc = H5Dwrite(ds, memtype, ms, fs, dx, buf ? buf : &dummy);
-    agree_on_error(comm, rc < 0 ? "cannot write '" + std::string(what) + "' to '" + path + "'" +
+    agree_on_io_error(rc < 0 ? "cannot write '" + std::string(what) + "' to '" + path + "'" +
                              hdf5_reason()
                        : std::string());
   }
@@ -358,6 +410,10 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
   MPI_Bcast(L.grid.lower.data(), 3, MPI_DOUBLE, 0, comm);
   MPI_Bcast(L.grid.upper.data(), 3, MPI_DOUBLE, 0, comm);
 
+  // Parallel HDF5 allocates the whole tensor when it is created, so the room it needs is
+  // known now: better one line before the first simulation than a full disk at the last.
+  agree_on_error(comm, m.rank == 0 ? room_error(path, L.tensor_bytes()) : std::string());
+
   Hid fapl = plist(H5Pcreate(H5P_FILE_ACCESS));
   PDS_CHECK(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0,
             "cannot set up MPI-IO for '" << path << "'" << hdf5_reason());
@@ -384,7 +440,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
   m.tensor = dset(H5Dcreate2(m.file, "tensor", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl,
                              H5P_DEFAULT));
-  agree_on_error(comm, m.tensor.valid() ? std::string()
+  m.agree_on_io_error(m.tensor.valid() ? std::string()
                                : "cannot create 'tensor' in '" + path + "'" + hdf5_reason());
 
   for (int a = 0; a < L.grid.dim; ++a) m.write_coordinate(kAxisNames[a], L.grid.coordinates(a));
@@ -395,7 +451,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
     Hid psp = space(H5Screate_simple(2, pd, nullptr));
     m.params = dset(H5Dcreate2(m.file, "params", H5T_IEEE_F64LE, psp, H5P_DEFAULT, H5P_DEFAULT,
                                H5P_DEFAULT));
-    agree_on_error(comm, m.params.valid() ? std::string()
+    m.agree_on_io_error(m.params.valid() ? std::string()
                                  : "cannot create 'params' in '" + path + "'" + hdf5_reason());
     write_string_attr(m.params, "param_names", L.param_names, false, path);
   }
@@ -404,6 +460,11 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
   write_string_attr(m.file, "solver", {L.solver}, true, path);
   write_string_attr(m.file, "pdestream_version", {kVersion}, true, path);
   write_string_attr(m.file, "config", {L.config_toml}, true, path);
+  // All metadata on disk now (the chunk index included: every chunk is allocated already),
+  // so closing after a full disk only rewrites blocks that have their room, and succeeds.
+  m.agree_on_io_error(H5Fflush(m.file, H5F_SCOPE_GLOBAL) < 0
+                          ? "cannot write HDF5 dataset '" + path + "'" + hdf5_reason() + " (disk full?)"
+                          : std::string());
   m.open = true;
 }
 
@@ -478,7 +539,7 @@ void DatasetWriter::write_frame(int sample, int time_index, const Field* block) 
        << "'" << hdf5_reason();
     werr = os.str();
   }
-  agree_on_error(m.comm, werr);
+  m.agree_on_io_error(werr);
 }
 
 void DatasetWriter::write_params(const std::vector<std::vector<double>>& params) {
@@ -513,11 +574,16 @@ void DatasetWriter::write_params(const std::vector<std::vector<double>>& params)
 void DatasetWriter::close() {
   Impl& m = *impl_;
   if (!m.open) return;
+  // The flush does every write that closing would do, so a full disk fails here, where the
+  // file can still be abandoned safely, and not inside H5Fclose.
+  m.agree_on_io_error(H5Fflush(m.file, H5F_SCOPE_GLOBAL) < 0
+                          ? "cannot write HDF5 dataset '" + m.path + "'" + hdf5_reason() + " (disk full?)"
+                          : std::string());
   m.open = false;
   bool ok = m.params.close();
   ok = m.tensor.close() && ok;
   ok = m.file.close() && ok;
-  PDS_CHECK(ok, "cannot close HDF5 dataset '" << m.path << "'" << hdf5_reason());
+  agree_on_error(m.comm, ok ? std::string() : "cannot close HDF5 dataset '" + m.path + "'" + hdf5_reason());
 }
 
 // ---------------------------------------------------------------------------------------

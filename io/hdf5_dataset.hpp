@@ -33,6 +33,8 @@ struct DatasetLayout {
   int num_times() const { return static_cast<int>(times.size()); }
   // Shape of `tensor`, e.g. {N, Nt, Nx, Ny} or {N, Nt, Nx, Ny, C}.
   std::vector<unsigned long long> tensor_shape() const;
+  // Bytes of `tensor` (float32) and `params` (float64) on disk.
+  unsigned long long tensor_bytes() const;
 };
 
 class DatasetWriter {

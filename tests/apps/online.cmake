@@ -208,6 +208,15 @@ kill_test(trainer2_checkpoint fault ${MPI4} ${PDS} train --config ${ONLINE_CFG} 
 set(KILL_LATER --set online.fault=\"hang\" --set online.fault_samples=[20] --set online.fault_hang=8)
 kill_test(external_trainer 0@checkpoint.pt ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_LATER})
 kill_test(external_sim 2@checkpoint.pt ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_LATER})
+# The disk fills up once the step-5 checkpoint exists (a 20 MB tmpfs; root only, else
+# skipped): the step-10 checkpoint fails with one line and no temporary file, and once
+# there is room again, --resume goes on from step 5.
+string(REPLACE ";" " " MPI3_TEXT "${MPI3}")
+cli_test(online_disk_fills "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/disk_fill.sh 20 run/checkpoint.pt
+  "wrote 0 of [0-9]+ bytes of run/.*[.]tmp [(]disk full[?][)]"
+  "set -o pipefail && ${MPI3_TEXT} ${PDS} train --resume run | grep 'resumed run at step 5'" --
+  ${MPI3} ${PDS} train --config ${ONLINE_CFG} ${KILL_TINY} ${KILL_LATER} --set output.dir=run)
+set_tests_properties(cli_online_disk_fills PROPERTIES SKIP_RETURN_CODE 77 PROCESSORS 2 TIMEOUT 400)
 
 # Never hang. A simulation that hangs (30 s) far past sim_timeout (2 s) at the end of the
 # job: training ends, the outputs are saved, and after shutdown_timeout (3 s) the job
