@@ -17,12 +17,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <system_error>
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace pdestream::io {
 namespace {
@@ -189,26 +189,10 @@ void write_bytes(const fs::path& path, const unsigned char* data, std::size_t si
               "PNG writer: cannot create directory '" << path.parent_path().string() << "'"
                                                       << (ec ? ": " + ec.message() : ""));
   }
-  // Write beside the target and rename, so a viewer never sees half a file.
-  fs::path tmp = path;
-  tmp += ".part";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    PDS_CHECK(out, "PNG writer: cannot open '" << tmp.string() << "' for writing");
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-    out.close();
-    if (!out) {
-      fs::remove(tmp, ec);
-      PDS_FAIL("PNG writer: cannot write " << size << " bytes to '" << tmp.string()
-                                           << "' (disk full?)");
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    PDS_FAIL("PNG writer: cannot rename '" << tmp.string() << "' to '" << path.string()
-                                           << "': " << ec.message());
+  try {
+    write_file_atomically(path.string(), std::string_view(reinterpret_cast<const char*>(data), size));
+  } catch (const Error& e) {
+    PDS_FAIL("PNG writer: " << e.message());
   }
 }
 

@@ -11,13 +11,13 @@
 #include <climits>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/runtime.hpp"
 
 namespace pdestream::io {
@@ -72,18 +72,11 @@ std::string extent_text(const Box& b) {
 // Write `text` to `path` through a temporary file and a rename, so readers never see a
 // half-written file. Returns an error message, empty on success.
 std::string write_atomically(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return "cannot open '" + tmp.string() + "' for writing";
-    out << text;
-    out.flush();
-    if (!out) return "cannot write '" + tmp.string() + "' (disk full?)";
+  try {
+    write_file_atomically(path.string(), text);
+  } catch (const Error& e) {
+    return e.message();
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return "cannot rename '" + tmp.string() + "' to '" + path.string() + "': " + ec.message();
   return {};
 }
 

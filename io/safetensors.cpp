@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/strings.hpp"
 
 namespace pdestream::io {
@@ -89,17 +90,10 @@ void write_safetensors(const std::string& path, const std::vector<TensorRecord>&
 
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    PDS_CHECK(out.good(), "cannot write '" << path << "'");
-    out.write(reinterpret_cast<const char*>(len), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& t : tensors) out.write(reinterpret_cast<const char*>(t.data.data()), t.data.size());
-    out.flush();
-    PDS_CHECK(out.good(), "cannot write '" << path << "' (disk full?)");
-  }
-  std::filesystem::rename(tmp, path);
+  std::string bytes(reinterpret_cast<const char*>(len), 8);
+  bytes += text;
+  for (const auto& t : tensors) bytes.append(reinterpret_cast<const char*>(t.data.data()), t.data.size());
+  write_file_atomically(path, bytes);
 }
 
 SafetensorsContent read_safetensors(const std::string& path) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/runtime.hpp"
 #include "core/strings.hpp"
 #include "surrogates/model_file.hpp"
@@ -314,20 +315,11 @@ void Trainer::fit(DataSource& train, DataSource* validation) {
 }
 
 void write_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
-  namespace fs = std::filesystem;
   // torch 1.13 reports a failed file write (a full disk) from a destructor, which
   // terminates the process: it writes to memory, and the file is written and checked here.
   std::ostringstream bytes;
   archive.save_to(bytes);
-  const std::string data = bytes.str();
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  out.close();
-  std::error_code ec;
-  const auto written = fs::file_size(path, ec);
-  if (out && !ec && written == data.size()) return;
-  fs::remove(path, ec);
-  PDS_FAIL("wrote " << (ec ? 0 : written) << " of " << data.size() << " bytes of " << path << " (disk full?)");
+  write_file(path, bytes.str());
 }
 
 void Trainer::save_checkpoint() {

@@ -114,7 +114,7 @@ TEST(PngPanels, ThreePanelsHaveTheRightSizeAndColours) {
   ImageOptions o;  // scale 4, gap 4, bar 2 + 6
   const auto ranges = write_png_panels(path, panels, o);
   ASSERT_TRUE(fs::exists(path));
-  EXPECT_FALSE(fs::exists(path + ".part"));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
 
   // Prediction and truth share one range (the union), the error gets its own symmetric one.
   ASSERT_EQ(ranges.size(), 3u);
@@ -319,7 +319,7 @@ TEST(PngPanels, BadInputsThrowClearErrors) {
   fs::create_directories(dir + "/is_a_dir.png");
   EXPECT_THAT(error_of([&] { write_png_panels(dir + "/is_a_dir.png", {good}, o); }),
               HasSubstr("cannot rename"));
-  EXPECT_FALSE(fs::exists(dir + "/is_a_dir.png.part"));
+  EXPECT_FALSE(fs::exists(dir + "/is_a_dir.png.tmp"));
   // Missing parent directories are created.
   write_png_panels(dir + "/new/sub/ok.png", {good}, o);
   EXPECT_TRUE(fs::exists(dir + "/new/sub/ok.png"));
