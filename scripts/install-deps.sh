@@ -19,7 +19,7 @@ PACKAGES=(
   libsndfile1-dev
   libcli11-dev libtoml11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-h5py
+  python3 python3-numpy python3-h5py python3-torch
 )
 read -r -a extra <<< "${PDESTREAM_EXTRA_PACKAGES:-}"
 PACKAGES+=("${extra[@]}")
