@@ -20,7 +20,11 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPDESTREAM_BUILD_BENCH=OFF \
 cmake --build "$BUILD" -j"${JOBS:-2}"
 SUPP="$PWD/scripts/sanitizers"
 export LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
+# fast_unwind_on_malloc=0: the frame-pointer unwinder stops at the first library built
+# without frame pointers, and Open MPI unloads its components at MPI_Finalize, so a leak
+# report's only frame would be "<unknown module>"; the slow unwinder sees the whole stack,
+# through libopen-pal's component loader, which the suppressions name.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0:fast_unwind_on_malloc=0"
 export UBSAN_OPTIONS="suppressions=$SUPP/ubsan.supp:print_stacktrace=1:halt_on_error=1"
 cd "$BUILD"
 # shellcheck disable=SC2086

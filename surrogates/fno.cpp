@@ -6,9 +6,6 @@
 
 namespace pdestream::surrogates {
 
-using torch::indexing::None;
-using torch::indexing::Slice;
-
 namespace {
 
 std::vector<std::int64_t> spatial_dims(int dim) {
@@ -88,14 +85,18 @@ torch::Tensor SpectralConvImpl::forward(const torch::Tensor& x) {
   out_shape[1] = out_;
   auto out_ft = torch::zeros(out_shape, x_ft.options());
   for (std::size_t c = 0; c < weights_.size(); ++c) {
-    std::vector<torch::indexing::TensorIndex> index{Slice(), Slice()};
+    // The corner as narrow() views rather than index() with TensorIndex lists: torch 1.13's
+    // TensorIndex copy reads an uninitialised bool (UBSan, make test-asan).
+    auto in_corner = x_ft, out_corner = out_ft;
     for (int a = 0; a < dim_; ++a) {
       // The last axis of rfftn holds non-negative frequencies only: always the low end.
       const bool high = a < dim_ - 1 && ((c >> a) & 1);
-      index.emplace_back(high ? Slice(-modes_[a], None) : Slice(None, modes_[a]));
+      const std::int64_t n = x_ft.size(2 + a), m = std::min<std::int64_t>(modes_[a], n);
+      in_corner = in_corner.narrow(2 + a, high ? n - m : 0, m);
+      out_corner = out_corner.narrow(2 + a, high ? n - m : 0, m);
     }
     auto w = torch::view_as_complex(weights_[c]);
-    out_ft.index_put_(index, torch::einsum(einsum_equation(dim_), {x_ft.index(index), w}));
+    out_corner.copy_(torch::einsum(einsum_equation(dim_), {in_corner, w}));
   }
   return torch::fft::irfftn(out_ft, sizes, dims);
 }

@@ -473,13 +473,12 @@ Example pointwise_all_points(const Task& task, const Trajectory& trajectory, std
 
 Trajectory Resolution::apply(const Trajectory& t) const {
   if (identity()) return t;
-  using torch::indexing::Slice;
-  std::vector<torch::indexing::TensorIndex> index = {Slice(torch::indexing::None, torch::indexing::None, this->t),
-                                                     Slice()};
-  for (std::int64_t a = 2; a < t.frames.dim(); ++a) index.emplace_back(Slice(torch::indexing::None, torch::indexing::None, x));
+  // slice() rather than index() with TensorIndex lists (see SpectralConvImpl::forward).
+  auto frames = t.frames.slice(0, 0, c10::nullopt, this->t);
+  for (std::int64_t a = 2; a < t.frames.dim(); ++a) frames = frames.slice(a, 0, c10::nullopt, x);
   Trajectory r;
   r.params = t.params;
-  r.frames = t.frames.index(index).contiguous();
+  r.frames = frames.contiguous();
   for (std::size_t k = 0; k < t.times.size(); k += static_cast<std::size_t>(this->t)) r.times.push_back(t.times[k]);
   return r;
 }

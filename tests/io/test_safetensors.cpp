@@ -20,7 +20,7 @@ TensorRecord make(const std::string& name, const std::string& dtype, std::vector
                   const std::vector<T>& values) {
   TensorRecord t{name, dtype, std::move(shape), {}};
   t.data.resize(values.size() * sizeof(T));
-  std::memcpy(t.data.data(), values.data(), t.data.size());
+  if (!values.empty()) std::memcpy(t.data.data(), values.data(), t.data.size());  // memcpy(_, null, 0) is UB
   return t;
 }
 
