@@ -329,6 +329,13 @@ struct DatasetWriter::Impl {
     }
   }
 
+  // Collective: everything HDF5 holds for the file goes to disk; a failure abandons it.
+  void flush() {
+    agree_on_io_error(H5Fflush(file, H5F_SCOPE_GLOBAL) < 0
+                          ? "cannot write HDF5 dataset '" + path + "'" + hdf5_reason() + " (disk full?)"
+                          : std::string());
+  }
+
   int rank_of_tensor() const {
     return 2 + layout.grid.dim + (layout.channels.size() > 1 ? 1 : 0);
   }
@@ -462,9 +469,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
   write_string_attr(m.file, "config", {L.config_toml}, true, path);
   // All metadata on disk now (the chunk index included: every chunk is allocated already),
   // so closing after a full disk only rewrites blocks that have their room, and succeeds.
-  m.agree_on_io_error(H5Fflush(m.file, H5F_SCOPE_GLOBAL) < 0
-                          ? "cannot write HDF5 dataset '" + path + "'" + hdf5_reason() + " (disk full?)"
-                          : std::string());
+  m.flush();
   m.open = true;
 }
 
@@ -576,9 +581,7 @@ void DatasetWriter::close() {
   if (!m.open) return;
   // The flush does every write that closing would do, so a full disk fails here, where the
   // file can still be abandoned safely, and not inside H5Fclose.
-  m.agree_on_io_error(H5Fflush(m.file, H5F_SCOPE_GLOBAL) < 0
-                          ? "cannot write HDF5 dataset '" + m.path + "'" + hdf5_reason() + " (disk full?)"
-                          : std::string());
+  m.flush();
   m.open = false;
   bool ok = m.params.close();
   ok = m.tensor.close() && ok;
