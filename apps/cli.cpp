@@ -56,6 +56,7 @@ OutputOptions read_output_options(const Config& config, const std::string& defau
   o.dir = s.get_string("dir", "runs/" + default_name);
   o.paraview = s.get_bool("paraview", o.paraview);
   o.every = static_cast<int>(s.get_int("every", o.every, 1));
+  o.reserve = s.get_bool("reserve", o.reserve);
   s.finish();
   PDS_CHECK(!o.dir.empty(), s.where("dir") << ": expected a directory, got an empty string");
   return o;

@@ -39,6 +39,7 @@ struct OutputOptions {
   std::string dir;
   bool paraview = false;
   int every = 1;
+  bool reserve = true;  // generate: allocate the dataset's disk blocks before the first write
 };
 OutputOptions read_output_options(const Config& config, const std::string& default_name);
 

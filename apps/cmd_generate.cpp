@@ -99,7 +99,7 @@ void run_generate(const GenerateArgs& args, MPI_Comm world) {
   const int frames = layout.num_times();
   double solve_seconds = 0;  // this rank's time in the solver
   try {
-    collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(partial, layout, world); });
+    collective_try(world, [&] { writer = std::make_unique<io::DatasetWriter>(partial, layout, world, out.reserve); });
     for (int r = 0; r < rounds; ++r) {
       const int sample = r * groups + group;
       const bool active = sample < sampling.samples;

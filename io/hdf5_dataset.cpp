@@ -2,7 +2,11 @@
 
 #include <hdf5.h>
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -122,11 +126,9 @@ void bcast_strings(std::vector<std::string>& v, MPI_Comm comm) {
   for (auto& s : v) bcast_string(s, comm);
 }
 
-// Empty if `path` can grow to `bytes` (plus HDF5's metadata): the file system has the room
-// (a file being replaced counts as free) and the file-size limit (ulimit -f) allows it.
-std::string room_error(const std::string& path, unsigned long long bytes) {
-  namespace fs = std::filesystem;
-  const unsigned long long need = bytes + (1ull << 20);
+// Empty if `path` can grow to `bytes`: the file system has the room (a file being replaced
+// counts as free) and the file-size limit (ulimit -f) allows it.
+std::string room_error(const std::string& path, unsigned long long need) {
   std::ostringstream os;
   os.precision(3);
   os << "HDF5 dataset '" << path << "' needs " << static_cast<double>(need) / 1e6 << " MB, but ";
@@ -145,6 +147,53 @@ std::string room_error(const std::string& path, unsigned long long bytes) {
   if (need <= room) return std::string();
   os << dir.string() << " has " << static_cast<double>(room) / 1e6 << " MB free";
   return os.str();
+}
+
+// The bytes of an empty HDF5 file (superblock and root group), made in memory by the core
+// driver, so that no HDF5 call ever writes to a disk that has no room.
+std::vector<char> empty_file_image() {
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  PDS_CHECK(H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0, "cannot set up HDF5's core driver" << hdf5_reason());
+  Hid f(H5Fcreate("pdestream-empty-image.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+  PDS_CHECK(f.valid() && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0,
+            "cannot make an empty HDF5 file in memory" << hdf5_reason());
+  const ssize_t n = H5Fget_file_image(f, nullptr, 0);
+  PDS_CHECK(n > 0, "cannot make an empty HDF5 file in memory" << hdf5_reason());
+  std::vector<char> image(static_cast<std::size_t>(n));
+  PDS_CHECK(H5Fget_file_image(f, image.data(), image.size()) == n,
+            "cannot make an empty HDF5 file in memory" << hdf5_reason());
+  return image;
+}
+
+// Creates `path` as an empty HDF5 file whose first `bytes` are allocated on disk. Parallel
+// HDF5 1.10 cannot survive a failed metadata write: rank 0 writes the metadata alone, and on
+// an error it skips the barrier the other ranks wait in, at the latest when the library
+// closes the file at MPI_Finalize. With every block allocated before HDF5 writes anything,
+// no later write can meet a full disk. (posix_fallocate writes zeros where the file system
+// cannot allocate ahead.)
+void create_reserved(const std::string& path, unsigned long long bytes) {
+  const std::vector<char> image = empty_file_image();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  PDS_CHECK(fd >= 0, "cannot create HDF5 dataset '" << path << "': " << std::strerror(errno));
+  const auto fail = [&](const std::string& what, int err) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    const std::string room = room_error(path, bytes);
+    PDS_FAIL((room.empty() ? "cannot " + what + " HDF5 dataset '" + path + "': " + std::strerror(err) : room));
+  };
+  if (const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes)); err != 0)
+    fail("reserve " + std::to_string(bytes) + " bytes for", err);
+  for (std::size_t done = 0; done < image.size();) {
+    const ssize_t n = ::pwrite(fd, image.data() + done, image.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write", n < 0 ? errno : EIO);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    PDS_FAIL("cannot write HDF5 dataset '" << path << "': " << std::strerror(err));
+  }
 }
 
 std::string shape_text(const std::vector<hsize_t>& dims) {
@@ -301,6 +350,23 @@ unsigned long long DatasetLayout::tensor_bytes() const {
   return n + static_cast<unsigned long long>(num_samples) * param_names.size() * sizeof(double);
 }
 
+unsigned long long DatasetLayout::file_bytes() const {
+  // Generous for HDF5 1.10's layout: a v1 B-tree entry per chunk (under 100 bytes with its
+  // node's share), the float32 coordinates, the attributes (strings with their headers),
+  // and 1 MiB for object headers, the heaps and the free-space aggregators' blocks.
+  const auto shape = tensor_shape();
+  unsigned long long chunks = shape[0] * shape[1];
+  unsigned long long frame = sizeof(float);
+  for (std::size_t i = 2; i < shape.size(); ++i) frame *= shape[i];
+  chunks *= 1 + frame / (1ull << 30);
+  unsigned long long strings = config_toml.size() + solver.size();
+  for (const auto& c : channels) strings += c.size() + 64;
+  for (const auto& p : param_names) strings += p.size() + 64;
+  unsigned long long coordinates = times.size();
+  for (int a = 0; a < grid.dim; ++a) coordinates += static_cast<unsigned long long>(grid.shape[a]);
+  return tensor_bytes() + 128 * chunks + 4 * coordinates + 2 * strings + (1ull << 20);
+}
+
 // ---------------------------------------------------------------------------------------
 // Writer
 
@@ -314,6 +380,7 @@ struct DatasetWriter::Impl {
   Hid tensor;
   Hid params;
   bool open = false;
+  bool reserved = false;  // the file's blocks were allocated ahead (create_reserved)
 
   // agree_on_error for a failed write: on the way out, the file is abandoned (Hid::abandon)
   // on every rank instead of being closed.
@@ -373,7 +440,8 @@ struct DatasetWriter::Impl {
   }
 };
 
-DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layout, MPI_Comm comm)
+DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layout, MPI_Comm comm,
+                             bool reserve)
     : impl_(std::make_unique<Impl>()) {
   silence_hdf5();
   Impl& m = *impl_;
@@ -417,15 +485,29 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetLayout& layou
   MPI_Bcast(L.grid.lower.data(), 3, MPI_DOUBLE, 0, comm);
   MPI_Bcast(L.grid.upper.data(), 3, MPI_DOUBLE, 0, comm);
 
-  // Parallel HDF5 allocates the whole tensor when it is created, so the room it needs is
-  // known now: better one line before the first simulation than a full disk at the last.
-  agree_on_error(comm, m.rank == 0 ? room_error(path, L.tensor_bytes()) : std::string());
+  // Parallel HDF5 allocates the whole tensor when it is created, so the room the file needs
+  // is known now: better one line before the first simulation than a full disk at the last.
+  m.reserved = reserve;
+  std::string room;
+  if (m.rank == 0) {
+    try {
+      if (reserve)
+        create_reserved(path, L.file_bytes());
+      else
+        room = room_error(path, L.file_bytes());
+    } catch (const Error& e) {
+      room = e.message();
+    }
+  }
+  agree_on_error(comm, room);
 
   Hid fapl = plist(H5Pcreate(H5P_FILE_ACCESS));
   PDS_CHECK(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0,
             "cannot set up MPI-IO for '" << path << "'" << hdf5_reason());
   H5Pset_coll_metadata_write(fapl, 1);  // metadata written collectively (scales better)
-  m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+  m.file = Hid(m.reserved ? H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl)
+                          : H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+               H5Fclose);
   agree_on_error(comm, m.file.valid() ? std::string()
                              : "cannot create HDF5 dataset '" + path + "'" + hdf5_reason());
 
@@ -583,10 +665,18 @@ void DatasetWriter::close() {
   // file can still be abandoned safely, and not inside H5Fclose.
   m.flush();
   m.open = false;
+  haddr_t eoa = 0;
+  if (m.reserved && H5Fget_eoa(m.file, &eoa) < 0) eoa = 0;
   bool ok = m.params.close();
   ok = m.tensor.close() && ok;
   ok = m.file.close() && ok;
   agree_on_error(m.comm, ok ? std::string() : "cannot close HDF5 dataset '" + m.path + "'" + hdf5_reason());
+  // The reservation's unused tail goes back to the file system. Shrinking needs no room, and
+  // a tail left behind would only cost space, so a failure here is not worth an error.
+  if (m.rank == 0 && eoa > 0) {
+    const int rc = ::truncate(m.path.c_str(), static_cast<off_t>(eoa));
+    (void)rc;
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -35,12 +35,19 @@ struct DatasetLayout {
   std::vector<unsigned long long> tensor_shape() const;
   // Bytes of `tensor` (float32) and `params` (float64) on disk.
   unsigned long long tensor_bytes() const;
+  // An upper bound of the whole file's size: tensor_bytes() plus HDF5's metadata (chunk
+  // index, coordinates, attributes). The writer reserves this much before the first write.
+  unsigned long long file_bytes() const;
 };
 
 class DatasetWriter {
  public:
-  // Collective over `comm`: creates (truncates) `path` and all datasets.
-  DatasetWriter(const std::string& path, const DatasetLayout& layout, MPI_Comm comm);
+  // Collective over `comm`: creates (truncates) `path` and all datasets. With `reserve`,
+  // the file's disk blocks (layout.file_bytes()) are allocated first (posix_fallocate), so a
+  // disk that fills up later cannot fail a write; without it, the free space is only
+  // checked. Either way a file that cannot fit is one error line before anything is written.
+  DatasetWriter(const std::string& path, const DatasetLayout& layout, MPI_Comm comm,
+                bool reserve = true);
   ~DatasetWriter();  // closes (collective)
   DatasetWriter(const DatasetWriter&) = delete;
   DatasetWriter& operator=(const DatasetWriter&) = delete;

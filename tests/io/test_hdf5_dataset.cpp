@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include <sys/stat.h>
+
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -166,25 +168,26 @@ void check_round_trip(const std::string& path, const DatasetLayout& L) {
   bool f32 = false;
   auto dims = h5_shape(path, "tensor", &f32);
   EXPECT_TRUE(f32) << "tensor should be float32";
-  std::vector<hsize_t> expect{3, 4};
+  const hsize_t N = L.num_samples, Nt = L.num_times();
+  std::vector<hsize_t> expect{N, Nt};
   for (int a = 0; a < L.grid.dim; ++a) expect.push_back(L.grid.shape[a]);
   if (C > 1) expect.push_back(C);
   EXPECT_EQ(dims, expect);
-  EXPECT_EQ(h5_shape(path, "t-coordinate"), std::vector<hsize_t>{4});
-  EXPECT_EQ(h5_shape(path, "params"), (std::vector<hsize_t>{3, 2}));
+  EXPECT_EQ(h5_shape(path, "t-coordinate"), std::vector<hsize_t>{Nt});
+  EXPECT_EQ(h5_shape(path, "params"), (std::vector<hsize_t>{N, 2}));
 
-  for (int s = 0; s < 3; ++s)
-    for (int t = 0; t < 4; ++t) {
+  for (int s = 0; s < L.num_samples; ++s)
+    for (int t = 0; t < L.num_times(); ++t) {
       SCOPED_TRACE("frame " + std::to_string(s) + "," + std::to_string(t));
       auto v = r.read_frame(s, t);
       ASSERT_EQ(v.size(), L.grid.num_points() * C);
       check_frame(v, L, s, t);
     }
-  for (int s = 0; s < 3; ++s) {
+  for (int s = 0; s < L.num_samples; ++s) {
     auto traj = r.read_sample(s);
     const std::size_t frame = L.grid.num_points() * C;
-    ASSERT_EQ(traj.size(), 4 * frame);
-    for (int t = 0; t < 4; ++t) check_frame(traj, L, s, t, t * frame);
+    ASSERT_EQ(traj.size(), Nt * frame);
+    for (int t = 0; t < L.num_times(); ++t) check_frame(traj, L, s, t, t * frame);
     auto p = r.params(s);
     ASSERT_EQ(p.size(), 2u);
     EXPECT_DOUBLE_EQ(p[0], param_value(s, 0));
@@ -212,6 +215,7 @@ struct RoundTripCase {
   Grid grid;
   std::vector<std::string> channels;
   int split_axis;
+  bool reserve = true;
 };
 
 // gtest prints parameters by label, not as raw bytes.
@@ -225,7 +229,7 @@ TEST_P(Hdf5RoundTrip, CollectiveWriteThenLazyRead) {
   const std::string path = pdestream::testing::scratch_dir(c.label, comm) + "/data.h5";
   DatasetLayout L = make_layout(c.grid, c.channels);
   {
-    DatasetWriter w(path, L, comm);
+    DatasetWriter w(path, L, comm, c.reserve);
     write_all(w, comm, c.split_axis);
     w.close();
     EXPECT_THROW(w.write_frame(0, 0, nullptr), Error);  // closed
@@ -239,7 +243,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(RoundTripCase{"2d_c1_split_x", grid_2d(), {"u"}, 0},
                       RoundTripCase{"2d_c2_split_y", grid_2d(), {"u", "v"}, 1},
                       RoundTripCase{"1d_c3", grid_1d(), {"rho", "m", "E"}, 0},
-                      RoundTripCase{"3d_c1_split_z", grid_3d(), {"u"}, 2}),
+                      RoundTripCase{"3d_c1_split_z", grid_3d(), {"u"}, 2},
+                      RoundTripCase{"2d_c2_unreserved", grid_2d(), {"u", "v"}, 0, false}),
     [](const ::testing::TestParamInfo<RoundTripCase>& p) {
       return std::string(p.param.label);
     });
@@ -275,6 +280,55 @@ TEST(DatasetWriter, BadFrameOnOneRankIsAnErrorOnEveryRank) {
   w.close();
   DatasetReader r(path);
   EXPECT_EQ(r.read_frame(0, 0)[1], static_cast<float>(value(0, 0, 0, 0, 0, 1)));
+}
+
+// The writer allocates the file's blocks before HDF5 writes anything, so that no write can
+// meet a full disk later; unreserved, the tensor stays a hole until it is written.
+TEST(DatasetWriter, ReservesTheFileAheadOfTheWrites) {
+  MPI_Comm comm = MPI_COMM_WORLD;
+  Grid g = grid_1d();
+  g.shape[0] = 16384;  // 64 KiB frames
+  const DatasetLayout L = make_layout(g, {"u"});
+  for (const bool reserve : {true, false}) {
+    SCOPED_TRACE(reserve ? "reserved" : "unreserved");
+    const std::string path =
+        pdestream::testing::scratch_dir(reserve ? "reserved" : "unreserved", comm) + "/d.h5";
+    DatasetWriter w(path, L, comm, reserve);
+    if (comm_rank(comm) == 0) {
+      struct stat st {};
+      ASSERT_EQ(::stat(path.c_str(), &st), 0);
+      const auto size = static_cast<unsigned long long>(st.st_size);
+      const auto allocated = static_cast<unsigned long long>(st.st_blocks) * 512;
+      EXPECT_GT(size, L.tensor_bytes());
+      if (reserve)
+        EXPECT_GE(allocated, size) << "every block allocated";
+      else
+        EXPECT_LT(allocated, size - L.tensor_bytes() / 2) << "a sparse file";
+    }
+    write_all(w, comm, 0);
+    w.close();
+    check_round_trip(path, L);
+  }
+}
+
+// file_bytes() is what the writer reserves, so it must bound the real file: here with 10,000
+// one-frame chunks, whose index outweighs the data, and a long config attribute.
+TEST(DatasetWriter, FileBytesBoundsTheFile) {
+  MPI_Comm comm = MPI_COMM_WORLD;
+  DatasetLayout L = make_layout(grid_1d(), {"u"});
+  L.num_samples = 200;
+  L.times.resize(50);
+  for (int t = 0; t < 50; ++t) L.times[t] = 0.01 * t;
+  L.config_toml.append(20000, '#');
+  const std::string path = pdestream::testing::scratch_dir("bound", comm) + "/d.h5";
+  DatasetWriter w(path, L, comm);
+  if (comm_rank(comm) == 0) EXPECT_LT(fs::file_size(path), L.file_bytes());
+  write_all(w, comm, 0);
+  w.close();
+  const auto size = fs::file_size(path);
+  EXPECT_GT(size, L.tensor_bytes());
+  EXPECT_LT(size, L.file_bytes());
+  check_round_trip(path, L);
 }
 
 TEST(DatasetWriter, UnwritablePathIsAnError) {
