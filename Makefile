@@ -7,10 +7,13 @@
 #   make bench   benchmark tables (see bench/)
 #   make fuzz    libFuzzer targets in build-fuzz/ (clang-14), FUZZ_SECONDS each (scripts/fuzz.sh)
 #   make test-asan  library and tests under ASan + UBSan (gcc) in build-asan/ (scripts/test-asan.sh)
+#   make install PREFIX=DIR  the binary, libraries, headers and pdestreamConfig.cmake
+#                (find_package(pdestream); examples/own_solver builds against it)
 #   make deps | configure | build | clean
 
 BUILD_DIR ?= build
 JOBS ?= 2
+PREFIX ?= /usr/local
 CTEST_ARGS ?=
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
@@ -18,7 +21,7 @@ export OMPI_MCA_rmaps_base_oversubscribe := 1
 MPIEXEC ?= mpiexec --bind-to none
 PDESTREAM := $(BUILD_DIR)/bin/pdestream
 
-.PHONY: deps configure build test demo bench fuzz test-asan clean
+.PHONY: deps configure build install test demo bench fuzz test-asan clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -28,6 +31,9 @@ configure: deps
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+install: build
+	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
