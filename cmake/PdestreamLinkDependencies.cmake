@@ -45,3 +45,7 @@ endif()
 
 # WAV files of receiver impulse responses (evaluate --wav).
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile>=1.0)
+
+# Figures (io/figures.cpp): PLplot, drawing through its cairo driver into memory
+# (libplplot-dev, plplot-driver-cairo).
+pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot>=5.15)

@@ -17,6 +17,7 @@ PACKAGES=(
   libvtk9-dev
   libfftw3-dev libfftw3-mpi-dev
   libsndfile1-dev
+  libplplot-dev plplot-driver-cairo fonts-dejavu-core
   libcli11-dev libtoml11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-h5py python3-torch
