@@ -17,12 +17,13 @@
 // Reports per-sample relative L2 (mean, median, worst) and, for autoregressive tasks, the
 // error against rollout step. --paraview writes <c>_pred, <c>, <c>_error per channel for
 // the first --paraview-samples samples; --out writes the predictions as an HDF5 dataset.
-// --png (2D fields only) writes sample<id>.png for the first --png-samples samples:
-// prediction | truth | error side by side for each channel, one row per shown time (early,
-// middle and final predicted times for field_at_time and autoregressive tasks, the target
-// for operator tasks); prediction and truth of a row share a viridis colour range, the
-// error has its own range symmetric around 0 (blue-white-red). The ranges are printed,
-// one line per file. --param name=value gives a parameter value the data does not hold
+// --png writes sample<id>.png for the first --png-samples samples, one row per shown time
+// (early, middle and final predicted times for field_at_time and autoregressive tasks, the
+// target for operator tasks). 2D fields (and the middle z-plane of 3D ones): prediction |
+// truth | error for each channel, each panel with its title (channel, time), axes in the
+// grid's units and a colour bar; prediction and truth of a row share a viridis range, the
+// error has its own range symmetric around 0 (blue-white-red). 1D fields: prediction
+// against truth, then the error, against x. The ranges are also printed, one line per file. --param name=value gives a parameter value the data does not hold
 // (PDEBench's files name theirs only in the file name), for a model conditioned on it.
 // Autoregressive tasks also report the high-correlation time (how long the rollout's Pearson
 // correlation with the truth stays above 0.8, 0.9, 0.95), of the mean curve and per
@@ -81,7 +82,7 @@ SubcommandRegistration add_evaluate(CLI::App& root) {
   cmd->add_option("--paraview", args->paraview, "Write prediction, truth and error fields here");
   cmd->add_option("--paraview-samples", args->paraview_samples, "How many samples to write to ParaView")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--png", args->png, "Write PNG images of prediction | truth | error here (2D fields)");
+  cmd->add_option("--png", args->png, "Write PNG figures of prediction, truth and error here (1D line plots; 2D fields, 3D mid-planes)");
   cmd->add_option("--png-samples", args->png_samples, "How many samples to write as PNG (default 3)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", args->out, "Write the predictions as an HDF5 dataset");

@@ -40,6 +40,8 @@ const Stops kLines = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 
                       {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
 
 constexpr int kMaxPixels = 1 << 26;  // 64 Mpixel pictures at most (256 MiB of RGBA)
+constexpr double kTextPixels = 10.0;      // character height
+constexpr double kMajorTickPixels = 6.0;  // major tick length
 
 Rgb8 interpolate(const Stops& stops, double t) {
   const double s = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0) * static_cast<double>(stops.size() - 1);
@@ -94,9 +96,16 @@ class Page {
     for (std::size_t k = 0; k < kLines.size(); ++k)
       plscol0(static_cast<PLINT>(2 + k), kLines[k][0], kLines[k][1], kLines[k][2]);
     plscmap1n(256);
-    plschr(0.0, 0.85);
     plwidth(1.0);
     pladv(0);
+    // PLplot sizes text and ticks in millimetres of a page that scales with the picture, so
+    // they are set in pixels here: the same look at any number of panels.
+    PLFLT x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    plgspa(&x0, &x1, &y0, &y1);
+    const double mm_per_pixel = (x1 - x0) / width;
+    plschr(kTextPixels * mm_per_pixel, 1.0);
+    plsmaj(kMajorTickPixels * mm_per_pixel, 1.0);
+    plsmin(0.5 * kMajorTickPixels * mm_per_pixel, 1.0);
   }
   ~Page() {
     if (open_) plend1();

@@ -15,7 +15,7 @@
 #include "core/random.hpp"
 #include "core/runtime.hpp"
 #include "io/hdf5_dataset.hpp"
-#include "io/image.hpp"
+#include "io/figures.hpp"
 #include "io/paraview.hpp"
 #include "surrogates/field_tensor.hpp"
 #include "surrogates/model_file.hpp"
@@ -45,33 +45,87 @@ std::vector<std::size_t> png_frames(std::size_t frames, const std::string& task)
   return picks;
 }
 
-// A PNG of prediction | truth | error per channel for the chosen frames of one sample; returns
-// the line that reports it (file and colour ranges).
+// The axes of a figure of fields on `grid` with `n` points along x and y (a model may
+// predict on a subsampled grid: the physical extent is the same).
+io::FieldAxes figure_axes(const Grid& grid) {
+  io::FieldAxes axes;
+  axes.x_first = grid.coordinate(0, 0);
+  axes.x_last = grid.coordinate(0, grid.shape[0] - 1);
+  axes.y_first = grid.dim > 1 ? grid.coordinate(1, 0) : 0.0;
+  axes.y_last = grid.dim > 1 ? grid.coordinate(1, grid.shape[1] - 1) : 1.0;
+  return axes;
+}
+
+std::string time_text(double t) {
+  std::ostringstream os;
+  os.precision(4);
+  os << "t = " << t;
+  return os.str();
+}
+
+// A PNG of the chosen frames of one sample, one row per frame: for 2D fields (and the middle
+// z-plane of 3D ones) prediction | truth | error per channel, for 1D fields prediction and
+// truth against x, then the error. Returns the line that reports it (file and colour ranges).
 std::string write_sample_png(const std::string& dir, std::int64_t id, const TrajectoryEvaluation& e,
-                             const std::vector<std::string>& channels, const std::string& task) {
-  const auto nx = static_cast<int>(e.prediction.size(2)), ny = static_cast<int>(e.prediction.size(3));
+                             const std::vector<std::string>& channels, const std::string& task,
+                             const Grid& grid) {
   const auto frames = png_frames(e.times.size(), task);
-  std::vector<std::vector<io::ImagePanel>> rows;
+  const std::string path = dir + "/sample" + std::to_string(id) + ".png";
+  std::ostringstream os;
+  os.precision(3);
+  os << "  " << path << ":";
+  if (grid.dim == 1) {
+    const auto nx = e.prediction.size(2);
+    const io::FieldAxes axes = figure_axes(grid);
+    std::vector<double> x(nx);
+    for (std::int64_t i = 0; i < nx; ++i) x[i] = axes.x_first + (axes.x_last - axes.x_first) * i / std::max<std::int64_t>(nx - 1, 1);
+    std::vector<std::vector<io::LinePanel>> rows;
+    for (auto f : frames) {
+      std::vector<io::LinePanel> row;
+      for (std::size_t c = 0; c < channels.size(); ++c) {
+        const auto pred = as_doubles(e.prediction[f][c]), truth = as_doubles(e.truth[f][c]);
+        std::vector<double> error(pred.size());
+        for (std::size_t i = 0; i < pred.size(); ++i) error[i] = pred[i] - truth[i];
+        const std::string when = ", " + time_text(e.times[f]);
+        row.push_back({channels[c] + when, "x", channels[c], false,
+                       {{"truth", x, truth, false}, {"prediction", x, pred, true}}});
+        row.push_back({channels[c] + " error" + when, "x", channels[c] + " prediction - truth", false,
+                       {{"", x, error, false}}});
+      }
+      rows.push_back(std::move(row));
+      os << (rows.size() > 1 ? " |" : "") << " " << time_text(e.times[f]);
+    }
+    io::write_line_figure(path, rows);
+    return os.str();
+  }
+  const int nx = static_cast<int>(e.prediction.size(2)), ny = static_cast<int>(e.prediction.size(3));
+  const bool slice = grid.dim == 3;
+  const std::int64_t mid = slice ? e.prediction.size(4) / 2 : 0;
+  std::string plane;
+  if (slice) {
+    std::ostringstream z;
+    z.precision(3);
+    z << ", z = " << grid.coordinate(2, static_cast<int>(mid * (grid.shape[2] - 1) / std::max<std::int64_t>(e.prediction.size(4) - 1, 1)));
+    plane = z.str();
+  }
+  const auto frame_of = [&](const torch::Tensor& t, std::size_t f, std::size_t c) {
+    return as_doubles(slice ? t[f][c].select(2, mid) : t[f][c]);
+  };
+  std::vector<std::vector<io::FieldPanel>> rows;
   int group = 0;
   for (auto f : frames) {
-    std::vector<io::ImagePanel> row;
+    std::vector<io::FieldPanel> row;
     for (std::size_t c = 0; c < channels.size(); ++c) {
-      auto panels = io::comparison_panels(as_doubles(e.prediction[f][c]), as_doubles(e.truth[f][c]), nx, ny,
-                                          channels[c], group++);
+      auto panels = io::comparison_panels(frame_of(e.prediction, f, c), frame_of(e.truth, f, c), nx, ny, channels[c],
+                                          group++, ", " + time_text(e.times[f]) + plane);
       row.insert(row.end(), panels.begin(), panels.end());
     }
     rows.push_back(std::move(row));
   }
-  io::ImageOptions options;
-  options.scale = std::clamp(192 / std::max(nx, ny), 1, 8);
-  const std::string path = dir + "/sample" + std::to_string(id) + ".png";
-  const auto ranges = io::write_png_panels(path, rows, options);
-  std::ostringstream os;
-  os.precision(3);
-  os << "  " << path << ":";
+  const auto ranges = io::write_field_figure(path, rows, figure_axes(grid));
   std::size_t r = 0;
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    os << (i ? " |" : "") << " t=" << e.times[frames[i]];
+    os << (i ? " |" : "") << " " << time_text(e.times[frames[i]]);
     for (std::size_t c = 0; c < channels.size(); ++c, r += 3)
       os << " " << channels[c] << " [" << ranges[r].low << ", " << ranges[r].high << "] error +-" << ranges[r + 2].high;
   }
@@ -425,9 +479,6 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     // names and the grid are looked up here.
     bind_task(*surrogate.task, *store, {});
     if (args.samples > 0 && static_cast<std::size_t>(args.samples) < ids.size()) ids.resize(args.samples);
-    const int dim = store->layout().grid.dim;
-    PDS_CHECK(args.png.empty() || dim == 2,
-              "--png needs 2D fields, the data has " << dim << "D fields (" << store->path() << ")");
     if (surrogate.task->kind() == "pointwise") {
       Config config = Config::parse(surrogate.metadata.count("config") ? surrogate.metadata.at("config") : "",
                                     args.run + "/model.safetensors (config)");
@@ -564,7 +615,7 @@ nlohmann::json evaluate_dataset(const EvaluationSpec& args, MPI_Comm world) {
     if (!args.png.empty() && r * size < args.png_samples)
       collective_try(world, [&] {
         if (k < n && k < args.png_samples)
-          png_lines[k] = write_sample_png(args.png, ids[k], e, layout.channels, surrogate.task->kind());
+          png_lines[k] = write_sample_png(args.png, ids[k], e, layout.channels, surrogate.task->kind(), layout.grid);
       });
   }
   std::string png_report;

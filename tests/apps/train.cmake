@@ -228,16 +228,16 @@ set_tests_properties(cli_evaluate_np1 cli_evaluate_np2 cli_evaluate_outputs cli_
   cli_evaluate_validation_path cli_err_evaluate_none_held_out cli_err_evaluate_bad_set PROPERTIES
   RESOURCE_LOCK train1_evaluation)
 cli_test(err_evaluate_no_run "unit" ${EXPECT} fail "--run nowhere: no model.safetensors there" ${PDS} evaluate --run nowhere)
-# evaluate --png on 2 ranks: one picture per sample (rows t = early, middle, final; panels
-# prediction | truth | error, 16x16 points at 8 px each), one report line per file in order.
+# evaluate --png on 2 ranks: one figure per sample (rows t = early, middle, final; panels
+# prediction | truth | error of 360 x 300 pixels), one report line per file in order.
 cli_test(evaluate_png "mpi" bash -c "${EXPECT_STR} ok \
-  'PNG .* evalpng/sample10.png: t=[0-9.e-]+ u \\[[0-9.e-]+, [0-9.e-]+\\] error [+]-[0-9.e-]+ [|] t=.* evalpng/sample11.png: t=' \
+  'PNG .* evalpng/sample10.png: t = [0-9.e-]+ u \\[[0-9.e-]+, [0-9.e-]+\\] error [+]-[0-9.e-]+ [|] t = .* evalpng/sample11.png: t = ' \
   ${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-root --oversubscribe --bind-to none $<TARGET_FILE:pdestream> evaluate \
   --run train1 --png evalpng --png-samples 2 && test ! -e evalpng/sample12.png && ${PY} -c \"import struct
 for name in ('evalpng/sample10.png', 'evalpng/sample11.png'):
     b = open(name, 'rb').read(24)
     assert b[:8] == bytes([137, 80, 78, 71, 13, 10, 26, 10]), name + ': not a PNG'
-    assert struct.unpack('>II', b[16:24]) == (3 * 128 + 2 * 4, 3 * (128 + 2 + 6) + 2 * 4), struct.unpack('>II', b[16:24])
+    assert struct.unpack('>II', b[16:24]) == (3 * 360, 3 * 300), struct.unpack('>II', b[16:24])
 print('PNG files ok')\"")
 # (after evaluate_outputs, which checks the evaluation.json that every evaluate rewrites)
 set_tests_properties(cli_evaluate_png PROPERTIES FIXTURES_REQUIRED "train_data;train_run"
@@ -255,9 +255,14 @@ cli_test(fno_burgers_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-a
   --set model.width=8 --set model.modes=4 --set training.epochs=2 --set training.batch_size=8 --set output.dir=burg_fno && \
   ${EXPECT_STR} ok 'fno / operator on 1 trajectories' $<TARGET_FILE:pdestream> evaluate --run burg_fno")
 set_tests_properties(cli_fno_burgers_e2e PROPERTIES FIXTURES_SETUP burg_fno)
-cli_test(err_evaluate_png_1d "unit" ${EXPECT} fail "--png needs 2D fields, the data has 1D fields"
-  ${PDS} evaluate --run burg_fno --png burg_png)
-set_tests_properties(cli_err_evaluate_png_1d PROPERTIES FIXTURES_REQUIRED burg_fno)
+# 1D fields become line plots: the operator task's one target row, prediction and truth
+# against x, then the error (2 panels of 360 x 300 pixels).
+cli_test(evaluate_png_1d "unit" bash -c "${EXPECT_STR} ok 'burg_png/sample7.png: t = 1' \
+  $<TARGET_FILE:pdestream> evaluate --run burg_fno --png burg_png && ${PY} -c \"import struct
+b = open('burg_png/sample7.png', 'rb').read(24)
+assert struct.unpack('>II', b[16:24]) == (2 * 360, 300), struct.unpack('>II', b[16:24])
+print('1D PNG ok')\"")
+set_tests_properties(cli_evaluate_png_1d PROPERTIES FIXTURES_REQUIRED burg_fno)
 cli_test(fno_ns2d_e2e "mpi" bash -c "${MPIEXEC_EXECUTABLE} -n 2 --allow-run-as-root --oversubscribe --bind-to none \
   $<TARGET_FILE:pdestream> generate --config ${NS_FNO} --samples 4 --set solver.nx=16 --set solver.solve_nx=16 \
   --set solver.t_final=1 --set solver.outputs=6 --set solver.dt=0.01 --out ns.h5 --set output.dir=ns_gen && \

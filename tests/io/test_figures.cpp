@@ -143,7 +143,7 @@ TEST(Figures, FieldPanelsShowTheirColourBarsAxesAndTitles) {
       EXPECT_GT(count(p, high, x0, x1), 5);
       EXPECT_EQ(count(p, blue, x0, x1), 0);
     } else {
-      EXPECT_GT(count(p, blue, x0, x1), 20);
+      EXPECT_GT(count(p, blue, x0, x1), 5);
       EXPECT_GT(count(p, red, x0, x1), 20);
       EXPECT_EQ(count(p, high, x0, x1), 0);
     }
