@@ -68,5 +68,6 @@ SubcommandRegistration add_train(CLI::App& root);
 SubcommandRegistration add_evaluate(CLI::App& root);
 SubcommandRegistration add_poisson(CLI::App& root);
 SubcommandRegistration add_dcdm_train(CLI::App& root);
+SubcommandRegistration add_plot(CLI::App& root);
 
 }  // namespace pdestream::apps

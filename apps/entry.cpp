@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("pdestream ") + PDESTREAM_VERSION);
   std::vector<apps::SubcommandRegistration> commands = {
       apps::add_info(app), apps::add_simulate(app), apps::add_generate(app), apps::add_export(app),
-      apps::add_poisson(app), apps::add_train(app), apps::add_evaluate(app), apps::add_dcdm_train(app)};
+      apps::add_poisson(app), apps::add_train(app), apps::add_evaluate(app), apps::add_dcdm_train(app),
+      apps::add_plot(app)};
 
   std::vector<char*> cli_argv;
   for (auto& s : split.ours) cli_argv.push_back(s.data());

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -110,8 +111,43 @@ class Page {
   ~Page() {
     if (open_) plend1();
   }
-  Page(const Page&) = delete;
-  Page& operator=(const Page&) = delete;
+
+  // The current window's axes, labelled, with tick labels of as many decimals as their tick
+  // spacing needs (PLplot's own repeat "1.001" on a narrow range, or move a factor into
+  // the corner); `log_y`: PLplot's labels (powers of ten) on the y axis. The y label sits
+  // clear of the longest tick label.
+  void box(double x0, double x1, double y0, double y1, bool log_y, const std::string& x_label,
+           const std::string& y_label, const std::string& title) {
+    span_[0] = x1 - x0;
+    span_[1] = y1 - y0;
+    plslabelfunc(&Page::tick_label, this);
+    plbox("bcnsto", 0.0, 0, log_y ? "bcnstlv" : "bcnstvo", 0.0, 0);
+    pllab(x_label.c_str(), "", title.c_str());
+    std::size_t longest = 3;
+    if (!log_y) {
+      char text[64];
+      for (double v : {y0, y1, 0.5 * (y0 + y1)}) {
+        tick_label(PL_Y_AXIS, v, text, sizeof text, this);
+        longest = std::max(longest, std::string(text).size());
+      }
+    }
+    plmtex("l", 2.0 + 0.72 * static_cast<double>(longest), 0.5, 0.5, y_label.c_str());
+  }
+
+  static void tick_label(PLINT axis, PLFLT value, PLCHAR_NC_VECTOR label, PLINT length, PLPointer data) {
+    const auto* page = static_cast<const Page*>(data);
+    const double span = page->span_[axis == PL_Y_AXIS ? 1 : 0];
+    // The tick spacing of about 5 ticks, rounded to 1, 2 or 5 times a power of ten.
+    double step = span > 0 ? span / 5.0 : 1.0;
+    const double power = std::pow(10.0, std::floor(std::log10(step)));
+    step = power * (step / power < 1.5 ? 1 : step / power < 3.5 ? 2 : step / power < 7.5 ? 5 : 10);
+    const int decimals = std::clamp(static_cast<int>(-std::floor(std::log10(step) + 1e-9)), 0, 8);
+    if (std::abs(value) < 1e-9 * step) value = 0.0;  // no "-0.000"
+    if (std::abs(value) >= 1e6 || decimals > 6)
+      std::snprintf(label, static_cast<std::size_t>(length), "%.3g", value);
+    else
+      std::snprintf(label, static_cast<std::size_t>(length), "%.*f", decimals, value);
+  }
 
   // Normalised page coordinates (0..1, origin bottom left) of a pixel rectangle.
   void viewport_pixels(double left, double top, double width, double height) {
@@ -169,6 +205,7 @@ class Page {
   }
 
  private:
+  std::array<double, 2> span_{1.0, 1.0};
   std::lock_guard<std::mutex> lock_;
   int width_;
   int height_;
@@ -180,7 +217,7 @@ class Page {
 // Pixel margins of a panel inside its cell: tick labels and axis labels on the left and at
 // the bottom, the title on top, the colour bar (fields) on the right.
 struct Margins {
-  double left = 62, right = 18, top = 34, bottom = 46;
+  double left = 76, right = 18, top = 34, bottom = 46;
 };
 
 std::size_t check_grid(const std::vector<std::size_t>& counts, const std::string& path, int panel_width,
@@ -318,8 +355,7 @@ std::vector<PanelRange> write_field_figure(const std::string& path,
       const PLFLT huge = std::numeric_limits<PLFLT>::max();
       plimagefr(columns_of_x.data(), p.nx, p.ny, x0, x1, y0, y1, -huge, huge, low, high, nullptr, nullptr);
       plcol0(1);
-      plbox("bcnst", 0.0, 0, "bcnstv", 0.0, 0);
-      pllab(axes.x_label.c_str(), axes.y_label.c_str(), p.title.c_str());
+      page.box(x0, x1, y0, y1, false, axes.x_label, axes.y_label, p.title);
 
       PLFLT bar_w = 0, bar_h = 0;
       PLINT label_opts[] = {PL_COLORBAR_LABEL_RIGHT};
@@ -423,8 +459,7 @@ void write_line_figure(const std::string& path, const std::vector<std::vector<Li
       plwind(b[0], b[1], b[2], b[3]);
       plcol0(1);
       pllsty(1);
-      plbox("bcnst", 0.0, 0, p.log_y ? "bcnstlv" : "bcnstv", 0.0, 0);
-      pllab(p.x_label.c_str(), p.y_label.c_str(), p.title.c_str());
+      page.box(b[0], b[1], b[2], b[3], p.log_y, p.x_label, p.y_label, p.title);
       std::vector<std::string> labels;
       for (std::size_t k = 0; k < p.series.size(); ++k) {
         plcol0(static_cast<PLINT>(2 + k % kLines.size()));

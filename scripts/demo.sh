@@ -3,8 +3,9 @@
 # (online training: no dataset on disk) on 3 MPI ranks — rank 0 trains and coordinates,
 # ranks 1 and 2 are two simulation groups of one rank each — with
 # configs/heat2d_fno_online.toml. Then the trained model is evaluated on the job's held-out
-# simulations (validation.h5): relative L2, ParaView files and PNG images of prediction,
-# truth and error. Ends with where everything is and the commands to resume or evaluate.
+# simulations (validation.h5): relative L2, ParaView files and PNG figures of prediction,
+# truth and error; then `pdestream plot` draws the run's loss, rollout error and online
+# figures. Ends with where everything is and the commands to resume or evaluate.
 #   bash scripts/demo.sh [PDESTREAM]     (default build/bin/pdestream; output in runs/demo)
 set -euo pipefail
 PDESTREAM=${1:-build/bin/pdestream}
@@ -21,6 +22,8 @@ mpiexec --bind-to none -n 3 "$PDESTREAM" train --config configs/heat2d_fno_onlin
 echo
 "$PDESTREAM" evaluate --run "$OUT" --data "$OUT/validation.h5" --paraview "$OUT/paraview" \
   --png "$OUT/png"
+echo
+"$PDESTREAM" plot "$OUT"
 
 number() { sed -n "s/^ *\"$1\": *\([0-9.eE+-]*\).*/\1/p" "$2" | head -1; }
 trained=$(number validation_rel_l2 "$OUT/online_summary.json")
@@ -36,6 +39,9 @@ echo "  checkpoint $OUT/checkpoint.pt"
 echo "  metrics    $OUT/metrics.jsonl, $OUT/online_summary.json, $OUT/evaluation.json"
 echo "  ParaView   $OUT/paraview/*.pvd   (u_pred, u, u_error; e.g. paraview $pvd)"
 echo "  PNG        $OUT/png/*.png        (prediction | truth | error, rows: early, middle, final time)"
+echo "  figures    $OUT/plots/loss.png     (training loss and validation error against step)"
+echo "             $OUT/plots/rollout.png  (error and correlation per predicted frame)"
+echo "             $OUT/plots/online.png   (buffer occupancy; trainer and simulations waiting: which side to scale)"
 echo "  held-out   $OUT/validation.h5    (PDEBench layout, the validation simulations)"
 echo
 echo "next:"

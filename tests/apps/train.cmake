@@ -305,3 +305,22 @@ cli_test(unet_modern_ks "unit" bash -c "$<TARGET_FILE:pdestream> generate --conf
 cli_test(ks_refiner "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/ks_refiner.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
   ${PDS} ${PROJECT_SOURCE_DIR}/configs ${PY} ${MPI2})
 set_tests_properties(cli_ks_refiner PROPERTIES PROCESSORS 2 TIMEOUT 600)
+
+# pdestream plot: an offline run's loss and validation curves and its evaluation's error per
+# frame (two 360 x 300 panels each); an online run's also the buffer and waiting times.
+set(CHECK_PNG ${PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_png.py)
+cli_test(plot_offline "unit" bash -c "${EXPECT_STR} ok \
+  'train1/plots/loss.png: training loss and validation relative L2 against step.*train1/plots/rollout.png: error and correlation' \
+  ${PDS} plot train1 && ${CHECK_PNG} 720 300 train1/plots/loss.png train1/plots/rollout.png")
+set_tests_properties(cli_plot_offline PROPERTIES FIXTURES_REQUIRED "train_data;train_run"
+  DEPENDS cli_evaluate_outputs RESOURCE_LOCK train1_evaluation)
+cli_test(plot_online "unit" bash -c "${EXPECT_STR} ok \
+  'no rollout.png: no online_reservoir/evaluation.json.*online_plots/online.png: buffer occupancy' \
+  ${PDS} plot online_reservoir --out online_plots && ${CHECK_PNG} 720 300 online_plots/loss.png online_plots/online.png")
+set_tests_properties(cli_plot_online PROPERTIES FIXTURES_REQUIRED online_run)
+cli_test(err_plot_no_run "unit" ${EXPECT} fail "'nowhere' is not a run directory" ${PDS} plot nowhere)
+cli_test(err_plot_bad_metrics "unit" bash -c "mkdir -p plot_bad && printf '{\"event\":\"step\",\"step\":1,\"loss\":2}\\nnot json\\n' \
+  > plot_bad/metrics.jsonl && ${EXPECT_STR} fail 'plot_bad/metrics.jsonl:2: expected a JSON object with an .event., got .not json.' \
+  ${PDS} plot plot_bad && test ! -e plot_bad/plots/loss.png")
+cli_test(err_plot_nothing "unit" bash -c "mkdir -p plot_empty && ${EXPECT_STR} fail \
+  'nothing to plot in .plot_empty.: no step lines in metrics.jsonl and no evaluation.json' ${PDS} plot plot_empty")

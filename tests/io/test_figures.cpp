@@ -27,6 +27,11 @@ namespace fs = std::filesystem;
 using ::pdestream::testing::error_of;
 using ::testing::HasSubstr;
 
+constexpr double kPi = 3.14159265358979323846;
+// How far a colour bar's drawn end may be from its map's end colour (the gradient is
+// rasterised between the 256 entries PLplot keeps).
+constexpr int kEndTolerance = 16;
+
 struct Picture {
   int width = 0, height = 0;
   std::vector<Rgb8> pixels;  // row 0 = top
@@ -70,7 +75,7 @@ int count(const Picture& p, const Rgb8& colour, int x0, int x1, int r0 = 0, int 
 std::pair<int, int> rows_with(const Picture& p, const Rgb8& colour, int x0, int x1) {
   int first = -1, last = -1;
   for (int row = 0; row < p.height; ++row)
-    if (count(p, colour, x0, x1, row, row + 1) > 0) {
+    if (count(p, colour, x0, x1, row, row + 1, kEndTolerance) > 0) {
       if (first < 0) first = row;
       last = row;
     }
@@ -94,7 +99,6 @@ std::string scratch(const std::string& name) {
   return pdestream::testing::scratch_dir("figures_" + name, MPI_COMM_SELF);
 }
 
-constexpr double kPi = 3.14159265358979323846;
 constexpr int kW = 360, kH = 300;  // the default panel size
 
 // prediction | truth | error of u = x on [0, 2] x [0, 1] (33 x 17 points): low on the left.
@@ -139,13 +143,13 @@ TEST(Figures, FieldPanelsShowTheirColourBarsAxesAndTitles) {
     SCOPED_TRACE("panel " + std::to_string(k));
     const int x0 = k * kW, x1 = (k + 1) * kW;
     if (k < 2) {
-      EXPECT_GT(count(p, low, x0, x1), 50);
-      EXPECT_GT(count(p, high, x0, x1), 5);
-      EXPECT_EQ(count(p, blue, x0, x1), 0);
+      EXPECT_GT(count(p, low, x0, x1, 0, -1, kEndTolerance), 50);
+      EXPECT_GT(count(p, high, x0, x1, 0, -1, kEndTolerance), 5);
+      EXPECT_EQ(count(p, blue, x0, x1, 0, -1, kEndTolerance), 0);
     } else {
-      EXPECT_GT(count(p, blue, x0, x1), 5);
-      EXPECT_GT(count(p, red, x0, x1), 20);
-      EXPECT_EQ(count(p, high, x0, x1), 0);
+      EXPECT_GT(count(p, blue, x0, x1, 0, -1, kEndTolerance), 5);
+      EXPECT_GT(count(p, red, x0, x1, 0, -1, kEndTolerance), 20);
+      EXPECT_EQ(count(p, high, x0, x1, 0, -1, kEndTolerance), 0);
     }
   }
   // Orientation: u = x is low (dark) at the left of the first panel's image and high
@@ -194,7 +198,7 @@ TEST(Figures, RowsAndPanelsSetThePictureSize) {
   EXPECT_EQ(p.width, 3 * 400);
   EXPECT_EQ(p.height, 2 * 250);
   // The second row's only panel is the error; the rest of that row is background.
-  EXPECT_GT(count(p, diverging_colour(0), 0, 400, 250, 500), 20);
+  EXPECT_GT(count(p, diverging_colour(0), 0, 400, 250, 500, kEndTolerance), 20);
   EXPECT_EQ(count(p, Rgb8{255, 255, 255}, 400, 1200, 250, 500, 0), 800 * 250);
 }
 
