@@ -20,7 +20,7 @@ PACKAGES=(
   libplplot-dev plplot-driver-cairo fonts-dejavu-core
   libcli11-dev libtoml11-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-h5py python3-torch
+  python3 python3-numpy python3-h5py python3-torch python3-matplotlib
 )
 read -r -a extra <<< "${PDESTREAM_EXTRA_PACKAGES:-}"
 PACKAGES+=("${extra[@]}")
