@@ -400,10 +400,22 @@ void write_line_figure(const std::string& path, const std::vector<std::vector<Li
   };
   std::vector<std::vector<std::vector<Curve>>> curves(rows.size());
   std::vector<std::vector<std::array<double, 4>>> bounds(rows.size());
+  std::vector<std::vector<bool>> log_axis(rows.size());
   for (std::size_t r = 0; r < rows.size(); ++r)
     for (std::size_t c = 0; c < rows[r].size(); ++c) {
-      const LinePanel& p = rows[r][c];
+      LinePanel p = rows[r][c];
       const std::string name = panel_name(p.title, r, c);
+      // PLplot labels a log axis at powers of ten only: data within one decade would get no
+      // tick label, so they are drawn on a linear axis.
+      double lo = std::numeric_limits<double>::max(), hi = 0;
+      for (const auto& s : p.series)
+        for (double y : s.y)
+          if (std::isfinite(y) && y > 0) {
+            lo = std::min(lo, y);
+            hi = std::max(hi, y);
+          }
+      if (p.log_y && hi > 0 && hi < 10 * lo) p.log_y = false;
+      log_axis[r].push_back(p.log_y);
       std::array<double, 4> b = {std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
                                  std::numeric_limits<double>::max(), -std::numeric_limits<double>::max()};
       std::vector<Curve> panel_curves;
@@ -459,7 +471,7 @@ void write_line_figure(const std::string& path, const std::vector<std::vector<Li
       plwind(b[0], b[1], b[2], b[3]);
       plcol0(1);
       pllsty(1);
-      page.box(b[0], b[1], b[2], b[3], p.log_y, p.x_label, p.y_label, p.title);
+      page.box(b[0], b[1], b[2], b[3], log_axis[r][c], p.x_label, p.y_label, p.title);
       std::vector<std::string> labels;
       for (std::size_t k = 0; k < p.series.size(); ++k) {
         plcol0(static_cast<PLINT>(2 + k % kLines.size()));

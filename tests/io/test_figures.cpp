@@ -237,6 +237,24 @@ TEST(Figures, LinePanelsDrawEverySeriesWithALegend) {
   EXPECT_EQ(differing_rows(p, read_png(bare_path), kW, 2 * kW).first, -1);
 }
 
+// PLplot labels a log axis only at powers of ten: data within one decade are drawn on a
+// linear axis (with tick labels) instead.
+TEST(Figures, LogAxisWithinOneDecadeIsLinear) {
+  LinePanel panel{"validation error", "step", "relative L2", true, {{"", {100, 200, 300}, {0.9, 0.4, 0.2}, false}}};
+  const std::string dir = scratch("decade");
+  write_line_figure(dir + "/log.png", {{panel}});
+  panel.log_y = false;
+  write_line_figure(dir + "/linear.png", {{panel}});
+  const Picture log = read_png(dir + "/log.png"), linear = read_png(dir + "/linear.png");
+  EXPECT_EQ(differing_rows(log, linear, 0, log.width).first, -1);
+  panel.log_y = true;
+  panel.series[0].y = {0.9, 0.04, 0.02};  // two decades: a log axis
+  write_line_figure(dir + "/log2.png", {{panel}});
+  panel.log_y = false;
+  write_line_figure(dir + "/linear2.png", {{panel}});
+  EXPECT_NE(differing_rows(read_png(dir + "/log2.png"), read_png(dir + "/linear2.png"), 0, log.width).first, -1);
+}
+
 TEST(Figures, BadInputIsOneLine) {
   const std::string dir = scratch("errors");
   FieldPanel p{"u", "u", 2, 2, {0, 1, 2, 3}};
