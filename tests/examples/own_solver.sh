@@ -16,7 +16,11 @@ MPI2=(mpiexec --bind-to none -n 2)
 ex=$src/examples/own_solver
 
 cmake --install "$build" --prefix "$work/prefix" >install.log || { cat install.log; fail "cmake --install"; }
-cmake -S "$ex" -B own -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >configure.log 2>&1 ||
+# The example is compiled as the libraries were (an instrumented build, make test-asan,
+# needs its sanitizer flags in the program that links them too).
+cache() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
+cmake -S "$ex" -B own -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release \
+  "-DCMAKE_CXX_FLAGS=$(cache CMAKE_CXX_FLAGS)" "-DCMAKE_EXE_LINKER_FLAGS=$(cache CMAKE_EXE_LINKER_FLAGS)" >configure.log 2>&1 ||
   { cat configure.log; fail "configuring the example against the installed package"; }
 cmake --build own -j2 >build.log 2>&1 || { cat build.log; fail "building the example"; }
 grep -q "pdestream_DIR:PATH=$work/prefix/lib/cmake/pdestream" own/CMakeCache.txt ||
