@@ -20,12 +20,18 @@
 #   each trains on 1 thread; two run at a time. Two diagnostic rows ask how much of (c)'s
 #   deficit is its one-step level's share of the training (j = K is drawn for a quarter of
 #   the examples): (a') = (a) for a quarter of the steps (its cosine schedule over those),
-#   and (a'') = (a) at batch 16 (a quarter of each batch) for as many steps as (a).
+#   and (a'') = (a) at batch 16 (a quarter of each batch) for as many steps as (a). Two ask
+#   how the ratio moves with the budget: (a-half) and (c-half) = (a) and (c) for EPOCHS / 2
+#   epochs (their cosine schedules over those).
+# Then bench/pde_refiner_diagnose.py takes (a) and (c) apart: EMA against raw weights, the
+# refinement passes against the initial prediction alone, and one-step error spectra.
 # Evaluation: `pdestream evaluate` rolls every test trajectory out from its first frame for
 # 159 steps (127.2 time units); PDE-Refiner with NOISE samples per trajectory (the prediction
 # is their mean).
 #   bash bench/pde_refiner.sh [BIN_DIR=build/bin]
 #   env: TRAIN=512 TEST=32 HIDDEN=16 EPOCHS=2 LR=1e-3 NOISE=8 OUT=runs/bench-pde-refiner REUSE=0
+#        ROWS="mse refiner pushforward online mse_quarter mse_b16 mse_half refiner_half"
+#        (a subset trains, evaluates and prints only those rows; the diagnosis needs mse and refiner)
 set -euo pipefail
 BIN=${1:-build/bin}
 TRAIN=${TRAIN:-512}
@@ -35,6 +41,8 @@ EPOCHS=${EPOCHS:-2}
 LR=${LR:-1e-3}
 NOISE=${NOISE:-8}
 OUT=${OUT:-runs/bench-pde-refiner}
+ROWS=${ROWS:-mse refiner pushforward online mse_quarter mse_b16 mse_half refiner_half}
+wanted() { [[ " $ROWS " == *" $1 "* ]]; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 mpi=(mpiexec --bind-to none -n 2)
 mkdir -p "$OUT"
@@ -53,6 +61,7 @@ offline_set=(--set data.path="$OUT/train.h5" --set training.epochs="$EPOCHS" --s
 train() {  # train NAME CONFIG [--set ...]: in the background, its seconds saved beside it
   local name=$1 cfg=$2
   shift 2
+  wanted "$name" || return 0
   if [[ ${REUSE:-0} == 1 && -f "$OUT/$name.seconds" ]]; then
     echo "reusing $OUT/$name"
     return
@@ -74,15 +83,22 @@ train pushforward configs/ks_unet_pushforward.toml "${pds[@]}" "${offline_set[@]
 train online configs/ks_refiner_online.toml "${mpi[@]}" "${pds[@]}" --set model.base.hidden="$HIDDEN" --set training.batch_size=64 \
   --set simulation.samples="$TRAIN" --set online.pseudo_epochs="$EPOCHS"
 wait
-steps=$(grep -o 'done: step [0-9]*' "$OUT/mse.log" | tr -dc 0-9)
+steps=0
+if wanted mse_quarter || wanted mse_b16; then
+  steps=$(grep -o 'done: step [0-9]*' "$OUT/mse.log" | tr -dc 0-9)
+fi
 train mse_quarter configs/ks_unet_mse.toml "${pds[@]}" "${offline_set[@]}" --set model.hidden="$HIDDEN" \
   --set training.max_steps=$((steps / 4))
 train mse_b16 configs/ks_unet_mse.toml "${pds[@]}" "${offline_set[@]}" --set model.hidden="$HIDDEN" \
   --set training.max_steps="$steps" --set training.batch_size=16
 wait
-for name in mse mse_quarter mse_b16 pushforward refiner online; do
+half=(--set training.epochs=$((EPOCHS / 2 > 0 ? EPOCHS / 2 : 1)))
+train mse_half configs/ks_unet_mse.toml "${pds[@]}" "${offline_set[@]}" --set model.hidden="$HIDDEN" "${half[@]}"
+train refiner_half configs/ks_refiner.toml "${pds[@]}" "${offline_set[@]}" --set model.base.hidden="$HIDDEN" "${half[@]}"
+wait
+for name in $ROWS; do
   extra=()
-  [[ $name == refiner || $name == online ]] && extra=(--noise-samples "$NOISE")
+  [[ $name == refiner* || $name == online ]] && extra=(--noise-samples "$NOISE")
   if [[ ${REUSE:-0} != 1 || ! -f "$OUT/$name.json" ]]; then
     start=$SECONDS
     "$BIN/pdestream" evaluate --run "$OUT/$name" --data "$OUT/test.h5" "${extra[@]}" > "$OUT/$name.eval.txt"
@@ -96,12 +112,14 @@ echo "Kuramoto-Sivashinsky, $TRAIN training trajectories x 140 frames, $TEST tes
 echo "(159 model steps of 0.8 from the first frame); U-Net hidden $HIDDEN, $EPOCHS epochs, batch 64, lr $LR;"
 echo "data generated in ${gen_s} s on 2 ranks (0: reused)"
 echo
-/usr/bin/python3 - "$OUT" "$NOISE" <<'PY'
+/usr/bin/python3 - "$OUT" "$NOISE" "$ROWS" <<'PY'
 import json, re, sys
-out, noise = sys.argv[1], sys.argv[2]
+out, noise, wanted = sys.argv[1], sys.argv[2], sys.argv[3].split()
 rows = [("mse", "(a) U-Net, one-step MSE"), ("pushforward", "(b) U-Net, pushforward"),
         ("refiner", "(c) PDE-Refiner, K = 3"), ("online", "(d) PDE-Refiner online"),
-        ("mse_quarter", "(a') (a) for a quarter of the steps"), ("mse_b16", "(a'') (a) at batch 16")]
+        ("mse_quarter", "(a') (a) for a quarter of the steps"), ("mse_b16", "(a'') (a) at batch 16"),
+        ("mse_half", "(a-half) (a) for half the epochs"), ("refiner_half", "(c-half) (c) for half the epochs")]
+rows = [r for r in rows if r[0] in wanted]
 print("| model | parameters | train s | steps | corr > 0.8 (s) | > 0.9 | > 0.95 | mean per trajectory > 0.8 | "
       "first-step rel. L2 | eval s |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -118,9 +136,15 @@ for name, label in rows:
     print(f"| {label} | {params} | {secs} | {steps} | {h['0.8']['time']:.1f} | {h['0.9']['time']:.1f} | "
           f"{h['0.95']['time']:.1f} | {h['0.8']['mean_time_per_trajectory']:.1f} | {e['per_step'][0]:.4f} | {ev} |")
 print()
-if times["mse"] > 0:
-    print(f"PDE-Refiner / MSE U-Net high-correlation time (> 0.8): {times['refiner'] / times['mse']:.2f} "
-          f"(paper: about 98 / 75 = 1.31); online / offline PDE-Refiner: {times['online'] / max(times['refiner'], 1e-9):.2f}")
+for a, c, what in (("mse", "refiner", ""), ("mse_half", "refiner_half", ", half the epochs")):
+    if times.get(a, 0) > 0 and c in times:
+        print(f"PDE-Refiner / MSE U-Net high-correlation time (> 0.8){what}: {times[c] / times[a]:.2f} "
+              "(paper: about 98 / 75 = 1.31)")
+if times.get("refiner", 0) > 0 and "online" in times:
+    print(f"online / offline PDE-Refiner: {times['online'] / times['refiner']:.2f}")
+uncertain = [r for r in rows if r[0] in ("refiner", "online", "refiner_half")]
+if not uncertain:
+    sys.exit(0)
 print()
 print(f"Uncertainty from {noise} samples (PDE-Refiner): the horizon where the samples' mutual correlation")
 print("falls below 0.8 against the one where the truth's does, per trajectory")
@@ -128,9 +152,13 @@ print()
 print("| model | spread vs error correlation (per step) | spread horizon (s, mean) | true horizon (s, mean) | "
       "correlation over trajectories | mean abs. difference (s) |")
 print("|---|---:|---:|---:|---:|---:|")
-for name, label in rows[2:4]:
+for name, label in uncertain:
     u = json.load(open(f"{out}/{name}.json"))["uncertainty"]
     mean = lambda v: sum(v) / len(v)
     print(f"| {label} | {u['spread_error_correlation']:.3f} | {mean(u['spread_horizon']):.1f} | "
           f"{mean(u['true_horizon']):.1f} | {u['horizon_correlation']:.3f} | {u['horizon_mean_abs_difference']:.1f} |")
 PY
+if wanted mse && wanted refiner; then
+  echo
+  /usr/bin/python3 bench/pde_refiner_diagnose.py --test "$OUT/test.h5" --mse "$OUT/mse" --refiner "$OUT/refiner"
+fi
