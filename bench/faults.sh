@@ -54,18 +54,7 @@ TRIALS_TSV=$OUT/trials.tsv
 : >"$TRIALS_TSV"
 TMPFS=$OUT/tmpfs
 
-# Waits at most $2 s for process $1; its exit code in $rc (124: killed after the deadline).
-wait_for() {
-  local pid=$1
-  local deadline=$(($(date +%s) + $2))
-  while kill -0 "$pid" 2>/dev/null; do
-    if (($(date +%s) > deadline)); then
-      pkill -9 -P "$pid"; kill -9 "$pid"; wait "$pid" 2>/dev/null; rc=124; return
-    fi
-    sleep 0.1
-  done
-  wait "$pid"; rc=$?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/wait_for.sh"
 
 # The process of world rank $2 under mpirun $1 (mpirun starts local ranks as its children).
 rank_pid() {

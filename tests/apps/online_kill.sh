@@ -20,17 +20,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 fail() { cat "$log"; echo "FAILED: $*"; exit 1; }
 
-# Waits at most $2 seconds for process $1; its exit code in $rc, 124 if it did not end.
-wait_for() {
-  local pid=$1 deadline=$(($(date +%s) + $2))
-  while kill -0 "$pid" 2>/dev/null; do
-    if (($(date +%s) > deadline)); then
-      pkill -9 -P "$pid"; kill -9 "$pid"; wait "$pid" 2>/dev/null; rc=124; return
-    fi
-    sleep 0.2
-  done
-  wait "$pid"; rc=$?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/wait_for.sh"
 
 "${prefix[@]}" "$pds" "${train[@]}" --set output.dir="$run" >"$log" 2>&1 &
 job=$!
