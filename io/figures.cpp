@@ -403,7 +403,7 @@ void write_line_figure(const std::string& path, const std::vector<std::vector<Li
   std::vector<std::vector<bool>> log_axis(rows.size());
   for (std::size_t r = 0; r < rows.size(); ++r)
     for (std::size_t c = 0; c < rows[r].size(); ++c) {
-      LinePanel p = rows[r][c];
+      const LinePanel& p = rows[r][c];
       const std::string name = panel_name(p.title, r, c);
       // PLplot labels a log axis at powers of ten only: data within one decade would get no
       // tick label, so they are drawn on a linear axis.
@@ -414,8 +414,8 @@ void write_line_figure(const std::string& path, const std::vector<std::vector<Li
             lo = std::min(lo, y);
             hi = std::max(hi, y);
           }
-      if (p.log_y && hi > 0 && hi < 10 * lo) p.log_y = false;
-      log_axis[r].push_back(p.log_y);
+      const bool log_y = p.log_y && !(hi > 0 && hi < 10 * lo);
+      log_axis[r].push_back(log_y);
       std::array<double, 4> b = {std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
                                  std::numeric_limits<double>::max(), -std::numeric_limits<double>::max()};
       std::vector<Curve> panel_curves;
@@ -427,7 +427,7 @@ void write_line_figure(const std::string& path, const std::vector<std::vector<Li
         Curve curve;
         bool open = false;
         for (std::size_t k = 0; k < s.x.size(); ++k) {
-          const double y = p.log_y ? (s.y[k] > 0 ? std::log10(s.y[k]) : NAN) : s.y[k];
+          const double y = log_y ? (s.y[k] > 0 ? std::log10(s.y[k]) : NAN) : s.y[k];
           if (!std::isfinite(s.x[k]) || !std::isfinite(y)) {
             open = false;
             continue;
@@ -445,11 +445,11 @@ void write_line_figure(const std::string& path, const std::vector<std::vector<Li
         panel_curves.push_back(std::move(curve));
       }
       PDS_CHECK(points > 0, "figure: " << name << " has no point to draw (every value non-finite"
-                                       << (p.log_y ? " or not positive on its log axis" : "") << ")");
+                                       << (log_y ? " or not positive on its log axis" : "") << ")");
       // Some room around the data; a single value gets a range around it.
       for (int a : {0, 2}) {
         double span = b[a + 1] - b[a];
-        if (!(span > 0)) span = std::max(std::abs(b[a]), 1.0) * (p.log_y && a == 2 ? 1.0 : 0.1);
+        if (!(span > 0)) span = std::max(std::abs(b[a]), 1.0) * (log_y && a == 2 ? 1.0 : 0.1);
         const double pad = (a == 0 ? 0.02 : 0.06) * span;
         b[a] -= pad;
         b[a + 1] += pad;
