@@ -22,6 +22,7 @@ bands unlearned (ratio near 1) and the refinement passes learn them.
       --mse runs/bench-pde-refiner/mse --refiner runs/bench-pde-refiner/refiner
 """
 import argparse
+import json
 import math
 import os
 import sys
@@ -121,6 +122,8 @@ def main():
     ap.add_argument("--refiner", required=True, help="run directory of PDE-Refiner")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--bands", default="1,8,16,24,32,48,85", help="band edges in wavenumber index (rfft bins)")
+    ap.add_argument("--steps", type=int, default=0, help="roll out at most this many steps (0: the whole trajectory)")
+    ap.add_argument("--json", help="also write the tables' numbers to this file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -129,6 +132,9 @@ def main():
         sys.exit(f"{args.refiner}: expected a pde_refiner run trained without normalisers, "
                  f"got {refiner.kind}{' with normalisers' if refiner.input_normalizer is not None else ''}")
     frames, names, params, dt = load_test(args.test, refiner.task)
+    if args.steps > 0:
+        frames = frames[:, :args.steps + 1]
+    report = {"rollouts": {}, "one_step": {}, "bands": [], "dt": dt}
     n = frames.shape[0]
     cond_mse, cond_ref = conditions(mse, names, params), conditions(refiner, names, params)
     truth = frames[:, 1:]
@@ -163,11 +169,14 @@ def main():
         rel = ((pred[:, 0] - truth[:, 0]).flatten(1).norm(dim=1) / truth[:, 0].flatten(1).norm(dim=1)).mean()
         print(f"| {name} | {high_steps(curve, 0.8) * dt:.1f} | {high_steps(curve, 0.9) * dt:.1f} | "
               f"{sum(per) / n:.1f} | {rel:.4f} | {time.time() - start:.0f} |", flush=True)
+        report["rollouts"][name] = {"steps_0.8": high_steps(curve, 0.8), "steps_0.9": high_steps(curve, 0.9),
+                                    "mean_time_per_trajectory": sum(per) / n, "first_step_rel_l2": float(rel)}
     print()
 
     # One step from every true frame.
     edges = [int(b) for b in args.bands.split(",")]
     bands = list(zip(edges[:-1], edges[1:]))
+    report["bands"] = bands
     x_all = frames[:, :-1].flatten(0, 1)
     y_all = frames[:, 1:].flatten(0, 1)
     steps = frames.shape[1] - 1
@@ -178,8 +187,9 @@ def main():
     def row(label, pred):
         e = torch.fft.rfft((pred - y_all).double(), dim=-1).abs().pow(2).flatten(0, -2).sum(0)
         rel = ((pred - y_all).flatten(1).norm(dim=1) / y_all.flatten(1).norm(dim=1)).mean()
-        ratios = [f"{(e[a:b].sum() / spec_true[a:b].sum()).item():.2e}" for a, b in bands]
-        print(f"| {label} | {rel:.5f} | " + " | ".join(ratios) + " |", flush=True)
+        ratios = [(e[a:b].sum() / spec_true[a:b].sum()).item() for a, b in bands]
+        print(f"| {label} | {rel:.5f} | " + " | ".join(f"{r:.2e}" for r in ratios) + " |", flush=True)
+        report["one_step"][label] = {"rel_l2": float(rel), "band_error_over_truth": ratios}
 
     print("One step from every true test frame: relative L2, and error energy / truth energy per band of k")
     print("(k: wavenumber index, 2 pi k / L)")
@@ -202,6 +212,9 @@ def main():
         for j, p in enumerate(parts):
             label = "PDE-Refiner, initial (pass j = K)" if j == 0 else f"PDE-Refiner after refinement {j}"
             row(label, torch.cat(p))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
 
 
 if __name__ == "__main__":

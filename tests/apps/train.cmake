@@ -297,7 +297,11 @@ cli_test(unet_modern_ks "unit" bash -c "$<TARGET_FILE:pdestream> generate --conf
 # high-correlation times, --noise-samples in HDF5 and ParaView, 1 against 2 ranks, online.
 cli_test(ks_refiner "mpi" bash ${CMAKE_CURRENT_SOURCE_DIR}/ks_refiner.sh ${CMAKE_CURRENT_SOURCE_DIR}/expect.sh
   ${PDS} ${PROJECT_SOURCE_DIR}/configs ${PY} ${MPI2})
-set_tests_properties(cli_ks_refiner PROPERTIES PROCESSORS 2 TIMEOUT 600)
+set_tests_properties(cli_ks_refiner PROPERTIES PROCESSORS 2 TIMEOUT 600 FIXTURES_SETUP ks_refiner_runs)
+# bench/pde_refiner_diagnose.py rolls out what pdestream evaluate rolls out (on those runs).
+cli_test(refiner_diagnose "unit" bash ${CMAKE_CURRENT_SOURCE_DIR}/refiner_diagnose.sh ${PDS} ${PY}
+  ${PROJECT_SOURCE_DIR}/bench/pde_refiner_diagnose.py)
+set_tests_properties(cli_refiner_diagnose PROPERTIES FIXTURES_REQUIRED ks_refiner_runs)
 
 # pdestream plot: an offline run's loss and validation curves and its evaluation's error per
 # frame (two 360 x 300 panels each); an online run's also the buffer and waiting times.
