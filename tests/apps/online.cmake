@@ -44,7 +44,7 @@ sys.exit(h5py.File('online_reservoir/validation.h5')['tensor'].shape != (2, 5, 1
 set_tests_properties(cli_online_outputs PROPERTIES FIXTURES_REQUIRED online_run)
 cli_test(online_evaluate "unit" ${EXPECT} ok "field_at_time on 2 trajectories.*relative L2: mean"
   ${PDS} evaluate --run online_reservoir --data online_reservoir/validation.h5)
-set_tests_properties(cli_online_evaluate PROPERTIES FIXTURES_REQUIRED online_run)
+set_tests_properties(cli_online_evaluate PROPERTIES FIXTURES_REQUIRED online_run FIXTURES_SETUP online_evaluation)
 
 # Faults, one each: the job finishes, counts the failure with its reason, and trains on
 # the rest. Sample 3 fails on its first attempt at output 2.

@@ -310,10 +310,19 @@ cli_test(plot_offline "unit" bash -c "${EXPECT_STR} ok \
   ${PDS} plot train1 && ${CHECK_PNG} 720 300 train1/plots/loss.png train1/plots/rollout.png")
 set_tests_properties(cli_plot_offline PROPERTIES FIXTURES_REQUIRED "train_data;train_run"
   DEPENDS cli_evaluate_outputs RESOURCE_LOCK train1_evaluation)
+# (after cli_online_evaluate, whose evaluation.json gives rollout.png)
 cli_test(plot_online "unit" bash -c "${EXPECT_STR} ok \
-  'no rollout.png: no online_reservoir/evaluation.json.*online_plots/online.png: buffer occupancy' \
-  ${PDS} plot online_reservoir --out online_plots && ${CHECK_PNG} 720 300 online_plots/loss.png online_plots/online.png")
-set_tests_properties(cli_plot_online PROPERTIES FIXTURES_REQUIRED online_run)
+  'online_plots/rollout.png: error and correlation .*online_plots/online.png: buffer occupancy' \
+  ${PDS} plot online_reservoir --out online_plots && \
+  ${CHECK_PNG} 720 300 online_plots/loss.png online_plots/rollout.png online_plots/online.png")
+set_tests_properties(cli_plot_online PROPERTIES FIXTURES_REQUIRED "online_run;online_evaluation")
+# A run without evaluation.json: the figures of its metrics, and a note instead of rollout.png.
+cli_test(plot_no_evaluation "unit" bash -c "rm -rf plot_noeval && mkdir plot_noeval && \
+  cp online_reservoir/metrics.jsonl plot_noeval/ && ${EXPECT_STR} ok \
+  'no rollout.png: no plot_noeval/evaluation.json.*plot_noeval/plots/online.png: buffer occupancy' \
+  ${PDS} plot plot_noeval && test ! -e plot_noeval/plots/rollout.png && \
+  ${CHECK_PNG} 720 300 plot_noeval/plots/loss.png plot_noeval/plots/online.png")
+set_tests_properties(cli_plot_no_evaluation PROPERTIES FIXTURES_REQUIRED online_run)
 cli_test(err_plot_no_run "unit" ${EXPECT} fail "'nowhere' is not a run directory" ${PDS} plot nowhere)
 cli_test(err_plot_bad_metrics "unit" bash -c "mkdir -p plot_bad && printf '{\"event\":\"step\",\"step\":1,\"loss\":2}\\nnot json\\n' \
   > plot_bad/metrics.jsonl && ${EXPECT_STR} fail 'plot_bad/metrics.jsonl:2: expected a JSON object with an .event., got .not json.' \
