@@ -23,7 +23,6 @@ bands unlearned (ratio near 1) and the refinement passes learn them.
 """
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -80,27 +79,6 @@ def high_steps(curve, threshold):
     return len(curve)
 
 
-def refiner_passes(refiner, x, cond, noise=True, last_pass=None):
-    """PDE-Refiner's inference loop (models.PDERefiner.forward), keeping each pass's x0
-    estimate as a prediction; last_pass = K stops after the first pass."""
-    k = refiner.opts["num_refinement_steps"]
-    y = refiner.noise_like(torch.empty(x.shape[0], refiner.opts["out_channels"], *x.shape[2:]))
-    estimates = []
-    for j in range(k, -1, -1):
-        pred = refiner.denoise(x, y, torch.full([x.shape[0]], float(j)), cond)
-        abar = refiner.alphas_cumprod[j]
-        abar_prev = refiner.alphas_cumprod[j - 1] if j > 0 else 1.0
-        beta = refiner.betas[j]
-        x0 = math.sqrt(abar) * y - math.sqrt(1 - abar) * pred
-        estimates.append(refiner.y_to_target(x, x0))
-        if last_pass is not None and j == last_pass:
-            break
-        y = (math.sqrt(abar_prev) * beta / (1 - abar)) * x0 + (math.sqrt(1 - beta) * (1 - abar_prev) / (1 - abar)) * y
-        if j > 0 and noise:
-            y = y + math.sqrt(max((1 - abar_prev) / (1 - abar) * beta, 1e-20)) * refiner.noise_like(y)
-    return estimates
-
-
 @torch.no_grad()
 def rollout(step, frames, cond):
     """step(x [N, C, X], cond) -> next frame; from frame 0 over the whole trajectory."""
@@ -147,7 +125,7 @@ def main():
     if os.path.exists(os.path.join(args.mse, "checkpoint.pt")):
         variants.append(("mse raw", lambda: with_raw_weights(args.mse), None))
     variants += [("refiner", lambda: refiner, dict(noise=True)),
-                 ("refiner initial", lambda: refiner, dict(last_pass=refiner.model.opts["num_refinement_steps"])),
+                 ("refiner initial", lambda: refiner, dict(noise=True, last_pass=refiner.model.opts["num_refinement_steps"])),
                  ("refiner no noise", lambda: refiner, dict(noise=False))]
     if os.path.exists(os.path.join(args.refiner, "checkpoint.pt")):
         variants.append(("refiner raw", lambda: with_raw_weights(args.refiner), dict(noise=True)))
@@ -161,7 +139,7 @@ def main():
             pred = rollout(lambda x, c: model(x, cond=c), frames, cond_mse)
         else:
             seeded(model, n)
-            pred = rollout(lambda x, c: refiner_passes(model.model, x, c, **how)[-1], frames, cond_ref)
+            pred = rollout(lambda x, c: model.model(x, c, estimates=True, **how)[-1], frames, cond_ref)
             model.set_noise_seeds([])
         corr = correlation(pred, truth)
         curve = corr.mean(0).tolist()
@@ -206,7 +184,7 @@ def main():
         k = refiner.model.opts["num_refinement_steps"]
         parts = [[] for _ in range(k + 1)]
         for i in range(0, x_all.shape[0], chunk):
-            est = refiner_passes(refiner.model, x_all[i:i + chunk], None if c_ref is None else c_ref[i:i + chunk])
+            est = refiner.model(x_all[i:i + chunk], None if c_ref is None else c_ref[i:i + chunk], estimates=True)
             for j, e in enumerate(est):
                 parts[j].append(e)
         for j, p in enumerate(parts):

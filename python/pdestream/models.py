@@ -535,13 +535,16 @@ class PDERefiner(nn.Module):
         w = self.opts["difference_weight"]
         return y if w == 0 else self._last(x) + w * y
 
-    def forward(self, x, cond=None, y_init=None, noise=True):
+    def forward(self, x, cond=None, y_init=None, noise=True, estimates=False, last_pass=0):
         """K + 1 denoising passes. `y_init` replaces the initial draw and `noise=False`
-        drops the ancestral noise (the deterministic path); defaults: pdestream's infer."""
+        drops the ancestral noise (the deterministic path); defaults: pdestream's infer.
+        `estimates=True` returns every pass's x0 estimate as a prediction instead (pass K
+        first), stopping after pass `last_pass` (K: the initial prediction alone)."""
         k = self.opts["num_refinement_steps"]
         sizes = list(x.shape)
         sizes[1] = self.opts["out_channels"]
         y = self.noise_like(torch.empty(sizes, dtype=x.dtype)) if y_init is None else y_init
+        out = []
         for j in range(k, -1, -1):
             pred = self.denoise(x, y, torch.full([x.shape[0]], float(j), dtype=x.dtype), cond)
             abar = self.alphas_cumprod[j]
@@ -549,6 +552,10 @@ class PDERefiner(nn.Module):
             beta = self.betas[j]
             alpha = 1 - beta
             x0 = math.sqrt(abar) * y - math.sqrt(1 - abar) * pred
+            if estimates:
+                out.append(self.y_to_target(x, x0))
+                if j == last_pass:
+                    return out
             y = (math.sqrt(abar_prev) * beta / (1 - abar)) * x0 + (math.sqrt(alpha) * (1 - abar_prev) / (1 - abar)) * y
             if j > 0 and noise:
                 y = y + math.sqrt(max((1 - abar_prev) / (1 - abar) * beta, 1e-20)) * self.noise_like(y)
