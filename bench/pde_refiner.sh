@@ -22,7 +22,8 @@
 #   the examples): (a') = (a) for a quarter of the steps (its cosine schedule over those),
 #   and (a'') = (a) at batch 16 (a quarter of each batch) for as many steps as (a). Two ask
 #   how the ratio moves with the budget: (a-half) and (c-half) = (a) and (c) for EPOCHS / 2
-#   epochs (their cosine schedules over those).
+#   epochs (their cosine schedules over those). One asks about the noise levels: (c-K1) = (c)
+#   with K = 1 (one refinement pass at noise std 4e-7; the one-step level gets half the examples).
 # Then bench/pde_refiner_diagnose.py takes (a) and (c) apart: EMA against raw weights, the
 # refinement passes against the initial prediction alone, and one-step error spectra.
 # Evaluation: `pdestream evaluate` rolls every test trajectory out from its first frame for
@@ -30,7 +31,7 @@
 # is their mean).
 #   bash bench/pde_refiner.sh [BIN_DIR=build/bin]
 #   env: TRAIN=512 TEST=32 HIDDEN=16 EPOCHS=2 LR=1e-3 NOISE=8 OUT=runs/bench-pde-refiner REUSE=0
-#        ROWS="mse refiner pushforward online mse_quarter mse_b16 mse_half refiner_half"
+#        ROWS="mse refiner pushforward online mse_quarter mse_b16 mse_half refiner_half refiner_k1"
 #        (a subset trains, evaluates and prints only those rows; the diagnosis needs mse and refiner)
 set -euo pipefail
 BIN=${1:-build/bin}
@@ -41,7 +42,7 @@ EPOCHS=${EPOCHS:-2}
 LR=${LR:-1e-3}
 NOISE=${NOISE:-8}
 OUT=${OUT:-runs/bench-pde-refiner}
-ROWS=${ROWS:-mse refiner pushforward online mse_quarter mse_b16 mse_half refiner_half}
+ROWS=${ROWS:-mse refiner pushforward online mse_quarter mse_b16 mse_half refiner_half refiner_k1}
 wanted() { [[ " $ROWS " == *" $1 "* ]]; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 mpi=(mpiexec --bind-to none -n 2)
@@ -96,6 +97,9 @@ half=(--set training.epochs=$((EPOCHS / 2 > 0 ? EPOCHS / 2 : 1)))
 train mse_half configs/ks_unet_mse.toml "${pds[@]}" "${offline_set[@]}" --set model.hidden="$HIDDEN" "${half[@]}"
 train refiner_half configs/ks_refiner.toml "${pds[@]}" "${offline_set[@]}" --set model.base.hidden="$HIDDEN" "${half[@]}"
 wait
+train refiner_k1 configs/ks_refiner.toml "${pds[@]}" "${offline_set[@]}" --set model.base.hidden="$HIDDEN" \
+  --set model.num_refinement_steps=1
+wait
 for name in $ROWS; do
   extra=()
   [[ $name == refiner* || $name == online ]] && extra=(--noise-samples "$NOISE")
@@ -118,7 +122,8 @@ out, noise, wanted = sys.argv[1], sys.argv[2], sys.argv[3].split()
 rows = [("mse", "(a) U-Net, one-step MSE"), ("pushforward", "(b) U-Net, pushforward"),
         ("refiner", "(c) PDE-Refiner, K = 3"), ("online", "(d) PDE-Refiner online"),
         ("mse_quarter", "(a') (a) for a quarter of the steps"), ("mse_b16", "(a'') (a) at batch 16"),
-        ("mse_half", "(a-half) (a) for half the epochs"), ("refiner_half", "(c-half) (c) for half the epochs")]
+        ("mse_half", "(a-half) (a) for half the epochs"), ("refiner_half", "(c-half) (c) for half the epochs"),
+        ("refiner_k1", "(c-K1) (c) with K = 1")]
 rows = [r for r in rows if r[0] in wanted]
 print("| model | parameters | train s | steps | corr > 0.8 (s) | > 0.9 | > 0.95 | mean per trajectory > 0.8 | "
       "first-step rel. L2 | eval s |")
@@ -142,7 +147,7 @@ for a, c, what in (("mse", "refiner", ""), ("mse_half", "refiner_half", ", half 
               "(paper: about 98 / 75 = 1.31)")
 if times.get("refiner", 0) > 0 and "online" in times:
     print(f"online / offline PDE-Refiner: {times['online'] / times['refiner']:.2f}")
-uncertain = [r for r in rows if r[0] in ("refiner", "online", "refiner_half")]
+uncertain = [r for r in rows if r[0] in ("refiner", "online", "refiner_half", "refiner_k1")]
 if not uncertain:
     sys.exit(0)
 print()
